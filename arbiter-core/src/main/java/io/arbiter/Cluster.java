@@ -1,0 +1,482 @@
+package io.arbiter;
+
+import io.arbiter.spi.ClusterStore;
+import io.arbiter.time.Ticker;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One master's membership of the cluster and the clustered services it may run.
+ *
+ * <pre>{@code
+ * Cluster cluster = Cluster.builder(store, ClusterConfig.builder("master-1").build())
+ *     .service("git-poller", new GitPoller())
+ *     .build();
+ * cluster.start();   // joins in the background, retrying while the database is away
+ * ...
+ * cluster.close();   // stops services, releases them and leaves in one transaction
+ * }</pre>
+ *
+ * <p>Four threads do the work: the lease thread (join, renew, rejoin), the watchdog (stops every
+ * service when the lease runs out on this master's monotonic clock, without touching the database),
+ * the claim thread (claims free services), and a pool for start/stop callbacks.
+ */
+public final class Cluster implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Cluster.class);
+
+  private final ClusterStore store;
+  private final ClusterConfig config;
+  private final Ticker ticker;
+  private final Map<String, ServiceSlot> slots;
+  private final MemberLease lease;
+  private final LeaseRenewer renewer;
+  private final ClaimLoop claimLoop;
+  private final ExecutorService callbacks;
+  private final ScheduledExecutorService watchdog;
+  private final List<FencingToken> lostGrants = Collections.synchronizedList(new ArrayList<>());
+  private final Object lifecycle = new Object();
+
+  private volatile boolean started;
+  private volatile boolean closing;
+  private volatile ArbiterException failure;
+  private volatile long lastWatchdogNanos;
+  private Thread renewerThread;
+  private Thread claimThread;
+  private AutoCloseable subscription;
+
+  private Cluster(Builder b) {
+    this.store = b.store;
+    this.config = b.config;
+    this.ticker = b.ticker;
+    this.slots = Collections.unmodifiableMap(new LinkedHashMap<>(b.services));
+    this.lease = new MemberLease(ticker, config.leaseTtl(), config.selfFenceMargin());
+    this.renewer = new LeaseRenewer(this, store, config, lease, ticker);
+    this.claimLoop = new ClaimLoop(this, store, config, lease, slots, ticker);
+    this.callbacks =
+        Executors.newCachedThreadPool(threads("arbiter-service-" + config.memberName()));
+    this.watchdog =
+        Executors.newSingleThreadScheduledExecutor(
+            threads("arbiter-watchdog-" + config.memberName()));
+  }
+
+  public static Builder builder(ClusterStore store, ClusterConfig config) {
+    return new Builder(store, config);
+  }
+
+  /** Starts joining in the background. Returns at once; see {@link #awaitActive(Duration)}. */
+  public void start() {
+    synchronized (lifecycle) {
+      if (started) {
+        throw new IllegalStateException(
+            "cluster member " + config.memberName() + " already started");
+      }
+      started = true;
+    }
+    log.info("starting cluster member: {}, services={}", config, slots.keySet());
+    long watchdogPeriod = Math.max(10, Math.min(100, config.selfFenceMargin().toMillis() / 4));
+    lastWatchdogNanos = ticker.nanos();
+    watchdog.scheduleAtFixedRate(
+        this::watch, watchdogPeriod, watchdogPeriod, TimeUnit.MILLISECONDS);
+    renewerThread = daemon(renewer, "arbiter-lease-" + config.memberName());
+    claimThread = daemon(claimLoop, "arbiter-claims-" + config.memberName());
+    subscription = store.subscribe(this::wakeClaims, config.changePollInterval());
+  }
+
+  /**
+   * Waits until this master holds a lease. Returns false on timeout.
+   *
+   * @throws ArbiterException if the master failed for good (bad schema, name in use, credentials)
+   */
+  public boolean awaitActive(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() - deadline < 0) {
+      if (failure != null) {
+        throw failure;
+      }
+      if (lease.state() == MemberState.ACTIVE) {
+        return true;
+      }
+      Thread.sleep(10);
+    }
+    return false;
+  }
+
+  public MemberState state() {
+    return lease.state();
+  }
+
+  /** The failure that put this member in {@link MemberState#FAILED}, if any. */
+  public Optional<ArbiterException> failure() {
+    return Optional.ofNullable(failure);
+  }
+
+  /** The current incarnation, while this master holds a lease. */
+  public Optional<MemberId> member() {
+    return Optional.ofNullable(lease.current());
+  }
+
+  public ClusterConfig config() {
+    return config;
+  }
+
+  /** Names of the services running on this master now. */
+  public Set<String> runningServices() {
+    Set<String> names = new TreeSet<>();
+    slots
+        .values()
+        .forEach(
+            slot -> {
+              if (slot.running() != null) {
+                names.add(slot.name());
+              }
+            });
+    return names;
+  }
+
+  /** The token a service runs under on this master, if it runs here. */
+  public Optional<FencingToken> tokenOf(String service) {
+    ServiceSlot slot = slots.get(service);
+    ServiceGrant grant = slot == null ? null : slot.running();
+    return grant == null ? Optional.empty() : Optional.of(grant.token());
+  }
+
+  /**
+   * Leaves cleanly: stops claiming, stops every service (still renewing, so no one takes over while
+   * a stop callback runs), then releases all claims and marks this member stopped in one
+   * transaction, which wakes the other masters at once.
+   */
+  @Override
+  public void close() {
+    synchronized (lifecycle) {
+      if (closing) {
+        return;
+      }
+      closing = true;
+    }
+    if (!started) {
+      lease.finish(MemberState.STOPPED);
+      shutdownExecutors();
+      return;
+    }
+    claimLoop.stop();
+    joinQuietly(claimThread);
+    List<String> stopped = stopAll("this master is stopping");
+    renewer.stop();
+    joinQuietly(renewerThread);
+    MemberId me = lease.current();
+    lease.finish(failure != null ? MemberState.FAILED : MemberState.STOPPED);
+    if (me != null) {
+      try {
+        store.leave(me);
+        log.info(
+            "{} left the cluster cleanly; released {} service(s): {}", me, stopped.size(), stopped);
+      } catch (ArbiterException e) {
+        log.warn(
+            "{} could not release its services ({}); other masters take them when its lease runs"
+                + " out within {} ms",
+            me,
+            e.getMessage(),
+            config.leaseTtl().toMillis());
+      }
+    }
+    closeQuietly(subscription);
+    shutdownExecutors();
+  }
+
+  // ---- called by the engine's threads ----
+
+  boolean isClosing() {
+    return closing;
+  }
+
+  Set<String> serviceNames() {
+    return slots.keySet();
+  }
+
+  void wakeClaims() {
+    claimLoop.wake();
+  }
+
+  void onJoined(MemberId member) {
+    log.info(
+        "{} joined the cluster (lease {} ms by the database clock, renewed every {} ms)",
+        member,
+        config.leaseTtl().toMillis(),
+        config.renewInterval().toMillis());
+    reportLostGrants();
+    claimLoop.wake();
+  }
+
+  void fail(ArbiterException e) {
+    failure = e;
+    log.error("{} cannot go on: {}", config.memberName(), e.getMessage());
+    MemberId member = lease.current();
+    if (member != null) {
+      selfFence(member, "member failed");
+    }
+    lease.finish(MemberState.FAILED);
+  }
+
+  /**
+   * Gives up {@code member}'s lease: every service running under it is told to stop at once (in
+   * parallel, without waiting on the database), and the lease thread rejoins as a new incarnation.
+   */
+  void selfFence(MemberId member, String reason) {
+    if (!member.equals(lease.current()) || lease.fence() == null) {
+      return;
+    }
+    List<ServiceGrant> grants = new ArrayList<>();
+    for (ServiceSlot slot : slots.values()) {
+      ServiceGrant grant = slot.running();
+      if (grant != null) {
+        grant.end(); // isActive() turns false now, before the stop callback even runs
+        grants.add(grant);
+        lostGrants.add(grant.token());
+        callbacks.execute(() -> slot.stop(grant, "lease lost"));
+      }
+    }
+    log.warn(
+        "{} self-fencing: {}; stopping {} service(s): {}",
+        member,
+        reason,
+        grants.size(),
+        grants.stream().map(g -> g.serviceName() + "@" + g.token().value()).toList());
+    renewer.wake();
+  }
+
+  /** Starts a just-claimed service; on failure or timeout releases the claim. */
+  boolean startService(ServiceSlot slot, FencingToken token) {
+    ServiceGrant grant = new ServiceGrant(token, lease, this);
+    CompletableFuture<Boolean> started =
+        CompletableFuture.supplyAsync(() -> slot.start(grant), callbacks);
+    boolean ok;
+    try {
+      ok = started.get(config.callbackTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      log.warn(
+          "service {}: start callback still running after {} ms; leaving it running under token {}",
+          slot.name(),
+          config.callbackTimeout().toMillis(),
+          token.value());
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      ok = false;
+    } catch (ExecutionException e) {
+      ok = false;
+    }
+    if (!ok) {
+      releaseQuietly(token);
+    }
+    return ok;
+  }
+
+  void onFencingRejected(ServiceGrant grant, FencingTokenRejectedException rejection) {
+    log.warn(
+        "service {}: write with fencing token {} rejected; current token is {} held by {}:"
+            + " stopping it on {}",
+        grant.serviceName(),
+        grant.token().value(),
+        rejection.currentToken(),
+        rejection.currentOwner() == null ? "nobody" : rejection.currentOwner(),
+        grant.member());
+    grant.end();
+    ServiceSlot slot = slots.get(grant.serviceName());
+    callbacks.execute(
+        () -> {
+          if (slot.stop(grant, "fencing token rejected") != null) {
+            releaseQuietly(grant.token());
+          }
+        });
+  }
+
+  // ---- internals ----
+
+  /** Runs every few ms on its own thread; never touches the database. */
+  private void watch() {
+    long now = ticker.nanos();
+    long gap = now - lastWatchdogNanos;
+    lastWatchdogNanos = now;
+    if (gap > config.leaseTtl().toNanos() / 2) {
+      log.warn(
+          "{}: this process was stalled for {} ms (GC pause, SIGSTOP, overloaded machine); the"
+              + " lease is {} ms",
+          config.memberName(),
+          TimeUnit.NANOSECONDS.toMillis(gap),
+          config.leaseTtl().toMillis());
+    }
+    MemberId member = lease.current();
+    if (member != null && lease.hasRunOut()) {
+      selfFence(
+          member,
+          "no successful renewal for "
+              + TimeUnit.NANOSECONDS.toMillis(lease.nanosSinceLastRenewalSent())
+              + " ms, the lease ran out on this master's clock");
+    }
+  }
+
+  /** After a rejoin, says who holds each service this master lost, naming both tokens. */
+  private void reportLostGrants() {
+    List<FencingToken> lost;
+    synchronized (lostGrants) {
+      lost = new ArrayList<>(lostGrants);
+      lostGrants.clear();
+    }
+    for (FencingToken old : lost) {
+      try {
+        Optional<FencingToken> now = store.currentGrant(old.service());
+        if (now.isPresent() && now.get().value() > old.value()) {
+          log.warn(
+              "service {} was taken over while {} had lost its lease: its token {} is stale, the"
+                  + " current token is {} held by {}",
+              old.service(),
+              old.holder(),
+              old.value(),
+              now.get().value(),
+              now.get().holder());
+        } else {
+          log.info(
+              "service {}: no other master took it after {} lost token {}",
+              old.service(),
+              old.holder(),
+              old.value());
+        }
+      } catch (ArbiterException e) {
+        log.debug("could not look up the current grant of {}: {}", old.service(), e.getMessage());
+      }
+    }
+  }
+
+  private List<String> stopAll(String reason) {
+    List<String> names = new ArrayList<>();
+    List<CompletableFuture<?>> stops = new ArrayList<>();
+    for (ServiceSlot slot : slots.values()) {
+      if (slot.running() != null) {
+        names.add(slot.name());
+        stops.add(CompletableFuture.runAsync(() -> slot.stop(null, reason), callbacks));
+      }
+    }
+    try {
+      CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new))
+          .get(config.callbackTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      log.warn(
+          "some stop callbacks still running after {} ms", config.callbackTimeout().toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      log.warn("a stop callback failed: {}", e.getCause().toString());
+    }
+    return names;
+  }
+
+  private void releaseQuietly(FencingToken token) {
+    try {
+      store.release(token);
+    } catch (ArbiterException e) {
+      log.warn("could not release {}: {}", token, e.getMessage());
+    }
+  }
+
+  private void shutdownExecutors() {
+    watchdog.shutdownNow();
+    callbacks.shutdown();
+  }
+
+  private static Thread daemon(Runnable task, String name) {
+    Thread t = new Thread(task, name);
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  private static ThreadFactory threads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private static void joinQuietly(Thread t) {
+    if (t == null) {
+      return;
+    }
+    try {
+      t.join(TimeUnit.SECONDS.toMillis(30));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      log.debug("closing {}: {}", c, e.toString());
+    }
+  }
+
+  /** Builds a {@link Cluster}: the store, the config and the services this master may run. */
+  public static final class Builder {
+    private final ClusterStore store;
+    private final ClusterConfig config;
+    private final Map<String, ServiceSlot> services = new LinkedHashMap<>();
+    private Ticker ticker = Ticker.system();
+
+    private Builder(ClusterStore store, ClusterConfig config) {
+      if (store == null) {
+        throw new InvalidConfigException("store", null, "must be given");
+      }
+      if (config == null) {
+        throw new InvalidConfigException("config", null, "must be given");
+      }
+      this.store = store;
+      this.config = config;
+    }
+
+    /** Registers a clustered service: it runs on exactly one live master at a time. */
+    public Builder service(String name, ClusteredService service) {
+      ClusterConfig.validateName("service name", name);
+      if (service == null) {
+        throw new InvalidConfigException("service " + name, null, "must not be null");
+      }
+      if (services.putIfAbsent(name, new ServiceSlot(name, service)) != null) {
+        throw new InvalidConfigException("service name", name, "is registered twice");
+      }
+      return this;
+    }
+
+    /** The monotonic clock for the lease; tests pass a manual one. */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = ticker;
+      return this;
+    }
+
+    public Cluster build() {
+      return new Cluster(this);
+    }
+  }
+}

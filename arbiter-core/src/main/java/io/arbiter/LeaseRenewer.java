@@ -1,0 +1,167 @@
+package io.arbiter;
+
+import io.arbiter.spi.ClusterStore;
+import io.arbiter.spi.MemberInfo;
+import io.arbiter.time.Ticker;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The lease thread: joins (retrying with backoff while the database is away), then renews every
+ * {@code renewInterval} with one statement. When the database says the lease is gone, the master
+ * self-fences and rejoins as a new incarnation. It never renews an incarnation that has been
+ * fenced: once fenced, a master only rejoins.
+ */
+final class LeaseRenewer implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(LeaseRenewer.class);
+
+  private final Cluster cluster;
+  private final ClusterStore store;
+  private final ClusterConfig config;
+  private final MemberLease lease;
+  private final Ticker ticker;
+  private final Wakeup wakeup = new Wakeup();
+  private final MemberInfo info = MemberInfo.ofThisProcess();
+
+  private volatile boolean running = true;
+  private boolean initialized;
+  private long backoffNanos;
+  private long nameConflictSinceNanos;
+  private int unreachableAttempts;
+
+  LeaseRenewer(
+      Cluster cluster, ClusterStore store, ClusterConfig config, MemberLease lease, Ticker ticker) {
+    this.cluster = cluster;
+    this.store = store;
+    this.config = config;
+    this.lease = lease;
+    this.ticker = ticker;
+    this.backoffNanos = config.retryBackoffMin().toNanos();
+  }
+
+  @Override
+  public void run() {
+    while (running) {
+      long sleepNanos;
+      try {
+        MemberId member = lease.current();
+        sleepNanos = member == null ? joinOnce() : renewOnce(member);
+      } catch (RuntimeException e) {
+        log.error("lease thread of {}: unexpected error, retrying: {}", config.memberName(), e, e);
+        sleepNanos = config.retryBackoffMax().toNanos();
+      }
+      if (running && sleepNanos > 0) {
+        wakeup.await(sleepNanos);
+      }
+    }
+  }
+
+  void stop() {
+    running = false;
+    wakeup.signal();
+  }
+
+  /** Asks for a rejoin now (after a fence). */
+  void wake() {
+    wakeup.signal();
+  }
+
+  private long joinOnce() {
+    if (cluster.isClosing()) {
+      running = false;
+      return 0;
+    }
+    try {
+      if (!initialized) {
+        store.initialize();
+        store.register(cluster.serviceNames());
+        initialized = true;
+      }
+      long sentAt = ticker.nanos();
+      MemberId member =
+          store.join(
+              config.memberName(), config.leaseTtl(), Optional.ofNullable(lease.previous()), info);
+      lease.joined(member, sentAt);
+      if (unreachableAttempts > 0) {
+        log.info("database reachable again after {} failed attempts", unreachableAttempts);
+      }
+      unreachableAttempts = 0;
+      nameConflictSinceNanos = 0;
+      backoffNanos = config.retryBackoffMin().toNanos();
+      cluster.onJoined(member);
+      return config.renewInterval().toNanos();
+    } catch (MemberNameInUseException e) {
+      return onNameConflict(e);
+    } catch (StoreUnavailableException e) {
+      unreachableAttempts++;
+      long wait = nextBackoff();
+      if (unreachableAttempts == 1 || unreachableAttempts % 10 == 0) {
+        log.warn(
+            "{} cannot reach the database (attempt {}): {}; retrying in {} ms, nothing is claimed"
+                + " until it answers",
+            config.memberName(),
+            unreachableAttempts,
+            e.getMessage(),
+            TimeUnit.NANOSECONDS.toMillis(wait));
+      }
+      return wait;
+    } catch (ArbiterException e) {
+      cluster.fail(e);
+      running = false;
+      return 0;
+    }
+  }
+
+  /**
+   * A crashed master's name stays held until its lease runs out, so a restart soon after a crash
+   * waits that out. A conflict that outlasts two lease TTLs means a second live master really has
+   * this name: fail.
+   */
+  private long onNameConflict(MemberNameInUseException e) {
+    long now = ticker.nanos();
+    if (nameConflictSinceNanos == 0) {
+      nameConflictSinceNanos = now;
+      log.warn("{}; waiting for it to run out (a restart after a crash)", e.getMessage());
+    } else if (now - nameConflictSinceNanos > 2 * config.leaseTtl().toNanos()) {
+      cluster.fail(e);
+      running = false;
+      return 0;
+    }
+    return Math.max(e.leaseLeft().toNanos(), config.retryBackoffMin().toNanos());
+  }
+
+  private long renewOnce(MemberId member) {
+    long sentAt = ticker.nanos();
+    try {
+      boolean renewed = store.renew(member, config.leaseTtl());
+      if (!renewed) {
+        cluster.selfFence(member, "the database reports the lease of " + member + " expired");
+        return 0; // rejoin at once
+      }
+      MemberState before = lease.state();
+      if (lease.renewed(member, sentAt) && before == MemberState.SUSPECT) {
+        log.info("{}: database answers again, lease renewed", member);
+        cluster.wakeClaims();
+      }
+      return Math.max(0, sentAt + config.renewInterval().toNanos() - ticker.nanos());
+    } catch (StoreUnavailableException e) {
+      if (lease.renewalFailed(member)) {
+        log.warn(
+            "{}: lease renewal failed ({}); {} ms of lease left before services stop",
+            member,
+            e.getMessage(),
+            TimeUnit.NANOSECONDS.toMillis(lease.nanosLeft()));
+      }
+      // Retry sooner than the normal interval: every attempt that lands keeps the lease.
+      return Math.min(config.renewInterval().toNanos(), config.retryBackoffMin().toNanos());
+    }
+  }
+
+  private long nextBackoff() {
+    long wait = backoffNanos;
+    backoffNanos = Math.min(backoffNanos * 2, config.retryBackoffMax().toNanos());
+    return wait;
+  }
+}

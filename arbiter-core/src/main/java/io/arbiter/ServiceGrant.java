@@ -1,0 +1,51 @@
+package io.arbiter;
+
+/**
+ * The {@link ServiceContext} of one grant: valid while the grant is current and the lease holds.
+ */
+final class ServiceGrant implements ServiceContext {
+  private final FencingToken token;
+  private final MemberLease lease;
+  private final Cluster cluster;
+  private volatile boolean ended;
+
+  ServiceGrant(FencingToken token, MemberLease lease, Cluster cluster) {
+    this.token = token;
+    this.lease = lease;
+    this.cluster = cluster;
+  }
+
+  @Override
+  public String serviceName() {
+    return token.service();
+  }
+
+  @Override
+  public MemberId member() {
+    return token.holder();
+  }
+
+  @Override
+  public FencingToken token() {
+    return token;
+  }
+
+  @Override
+  public boolean isActive() {
+    return !ended && lease.isValid(token.holder());
+  }
+
+  @Override
+  public void fencingRejected(FencingTokenRejectedException rejection) {
+    cluster.onFencingRejected(this, rejection);
+  }
+
+  void end() {
+    ended = true;
+  }
+
+  @Override
+  public String toString() {
+    return token.toString();
+  }
+}

@@ -1,0 +1,88 @@
+package io.arbiter;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One registered service on this master and its current grant, if it runs here. Start and stop are
+ * serialized per slot, so a stop that arrives while a start is in progress runs right after it.
+ */
+final class ServiceSlot {
+  private static final Logger log = LoggerFactory.getLogger(ServiceSlot.class);
+
+  private final String name;
+  private final ClusteredService service;
+  private ServiceGrant running;
+  private volatile long notBeforeNanos;
+
+  ServiceSlot(String name, ClusteredService service) {
+    this.name = name;
+    this.service = service;
+  }
+
+  String name() {
+    return name;
+  }
+
+  /**
+   * Starts the service under {@code grant} if the grant is still active.
+   *
+   * @return true if the service now runs; false if the lease ran out first or start failed (the
+   *     caller releases the grant)
+   */
+  synchronized boolean start(ServiceGrant grant) {
+    if (running != null) {
+      log.warn("service {} is already running under {}; ignoring grant {}", name, running, grant);
+      return false;
+    }
+    if (!grant.isActive()) {
+      log.info("service {}: lease ran out before start; not starting token {}", name, grant);
+      return false;
+    }
+    try {
+      service.start(grant);
+      running = grant;
+      log.info("service {} started with fencing token {}", name, grant.token().value());
+      return true;
+    } catch (Exception | LinkageError e) {
+      log.error("service {} failed to start with token {}: {}", name, grant.token().value(), e, e);
+      grant.end();
+      stopQuietly(grant);
+      return false;
+    }
+  }
+
+  /** Stops the service if it runs under {@code grant} (or under any grant when null). */
+  synchronized ServiceGrant stop(ServiceGrant grant, String reason) {
+    if (running == null || (grant != null && running != grant)) {
+      return null;
+    }
+    ServiceGrant stopping = running;
+    running = null;
+    stopping.end();
+    stopQuietly(stopping);
+    log.info("service {} stopped (token {}): {}", name, stopping.token().value(), reason);
+    return stopping;
+  }
+
+  private void stopQuietly(ServiceGrant grant) {
+    try {
+      service.stop(grant);
+    } catch (Exception | LinkageError e) {
+      log.warn(
+          "service {}: stop callback failed for token {}: {}", name, grant.token().value(), e, e);
+    }
+  }
+
+  synchronized ServiceGrant running() {
+    return running;
+  }
+
+  boolean inBackoff(long nowNanos) {
+    return nowNanos - notBeforeNanos < 0;
+  }
+
+  void backOffUntil(long nanos) {
+    notBeforeNanos = nanos;
+  }
+}

@@ -1,0 +1,97 @@
+package io.arbiter.spi;
+
+import io.arbiter.ClusterStatus;
+import io.arbiter.FencingToken;
+import io.arbiter.MemberId;
+import io.arbiter.MemberNameInUseException;
+import io.arbiter.StoreUnavailableException;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Optional;
+
+/**
+ * What the engine needs from the shared database: the whole storage SPI. A backend implements it
+ * once (see arbiter-jdbc); the contract test in arbiter-testkit says what every method must
+ * guarantee.
+ *
+ * <p>The invariants every backend keeps:
+ *
+ * <ul>
+ *   <li>Lease expiry is judged by the store's own clock, never by the caller's.
+ *   <li>A member incarnation, once expired or stopped, never becomes live again; a rejoin gets a
+ *       higher incarnation.
+ *   <li>A service is claimable only on positive evidence: it has no owner, or its owner's
+ *       incarnation is known to be dead. So a stale read can only delay a claim, never duplicate
+ *       it.
+ *   <li>Every grant increments the service's token; tokens are never reused, across restarts of
+ *       every master.
+ * </ul>
+ *
+ * <p>Every method may throw {@link StoreUnavailableException} when the database does not answer;
+ * other {@link io.arbiter.ArbiterException}s are not transient (bad schema, bad credentials).
+ */
+public interface ClusterStore extends AutoCloseable {
+
+  /** Checks (and, when allowed, creates or upgrades) the schema. Safe to call more than once. */
+  void initialize();
+
+  /**
+   * Joins as a new incarnation of {@code name} with a lease of {@code ttl} from the store's clock.
+   *
+   * @param previous the incarnation this process held before, if any: it may be superseded even if
+   *     its lease has not run out yet (this process knows it has stopped acting on it)
+   * @throws MemberNameInUseException if another live incarnation holds the name
+   */
+  MemberId join(String name, Duration ttl, Optional<MemberId> previous, MemberInfo info);
+
+  /**
+   * Extends the lease of {@code member} to {@code ttl} from now by the store's clock, in one
+   * statement that renews every claim the member holds.
+   *
+   * @return false if the member's lease had already expired or it was superseded: it must not act
+   *     and must rejoin
+   */
+  boolean renew(MemberId member, Duration ttl);
+
+  /**
+   * Leaves cleanly: releases every claim of {@code member} and marks it stopped in one transaction,
+   * then wakes the other masters.
+   */
+  void leave(MemberId member);
+
+  /** Makes sure a row exists for each service (idempotent). */
+  void register(Collection<String> services);
+
+  /** Looks at the members: how many are overdue, and when the next live lease runs out. */
+  MemberScan scanMembers(MemberId self);
+
+  /** Marks every member whose lease has run out by the store's clock as expired. */
+  int expireOverdueMembers();
+
+  /** Names of services that are unowned or whose owner is known to be dead. */
+  Collection<String> claimableServices();
+
+  /**
+   * Claims {@code service} for {@code member} if it is claimable, atomically: under any race at
+   * most one caller wins, and the winner gets a token higher than any before.
+   */
+  Optional<FencingToken> claim(MemberId member, String service);
+
+  /** Releases one grant if it is still current (fenced by its token). */
+  boolean release(FencingToken token);
+
+  /** The current grant of a service, if any (used to name the successor in warnings). */
+  Optional<FencingToken> currentGrant(String service);
+
+  /** Members, leases, services, owners and tokens, for `arbiter status`. */
+  ClusterStatus status();
+
+  /**
+   * Calls {@code onChange} soon after another master changes the cluster (a clean stop, a release).
+   * A hint only: the engine also polls. Returns a handle that stops the subscription.
+   */
+  AutoCloseable subscribe(Runnable onChange, Duration pollInterval);
+
+  @Override
+  void close();
+}

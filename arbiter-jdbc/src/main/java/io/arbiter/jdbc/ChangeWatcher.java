@@ -1,0 +1,144 @@
+package io.arbiter.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wakes the claim loop when another master changes the cluster. A hint only (principle 3): losing
+ * one costs latency, never correctness, because the claim loop also polls. PostgreSQL pushes
+ * (LISTEN/NOTIFY on a connection held for the purpose); MariaDB/MySQL poll a one-row counter.
+ */
+abstract class ChangeWatcher implements AutoCloseable, Runnable {
+  private static final Logger log = LoggerFactory.getLogger(ChangeWatcher.class);
+  private static final long RECONNECT_MILLIS = 500;
+
+  protected final DataSource dataSource;
+  protected final Runnable onChange;
+  private volatile boolean running = true;
+  private Thread thread;
+
+  ChangeWatcher(DataSource dataSource, Runnable onChange) {
+    this.dataSource = dataSource;
+    this.onChange = onChange;
+  }
+
+  static ChangeWatcher listening(DataSource dataSource, Runnable onChange) {
+    return new Listening(dataSource, onChange);
+  }
+
+  static ChangeWatcher polling(DataSource dataSource, Runnable onChange, Duration interval) {
+    return new Polling(dataSource, onChange, interval);
+  }
+
+  void start() {
+    thread = new Thread(this, "arbiter-changes");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  boolean running() {
+    return running;
+  }
+
+  @Override
+  public void run() {
+    while (running) {
+      try (Connection c = dataSource.getConnection()) {
+        watch(c);
+      } catch (SQLException | RuntimeException e) {
+        if (running) {
+          log.debug("change watcher lost its connection: {}; reconnecting", e.toString());
+        }
+      }
+      if (running) {
+        // We may have missed a change while disconnected: look once more, then reconnect.
+        onChange.run();
+        sleep(RECONNECT_MILLIS);
+      }
+    }
+  }
+
+  /** Watches on {@code c} until it fails or the watcher is closed. */
+  abstract void watch(Connection c) throws SQLException;
+
+  @Override
+  public void close() {
+    running = false;
+    if (thread != null) {
+      try {
+        thread.join(2000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static final class Listening extends ChangeWatcher {
+    Listening(DataSource dataSource, Runnable onChange) {
+      super(dataSource, onChange);
+    }
+
+    @Override
+    void watch(Connection c) throws SQLException {
+      try (Statement st = c.createStatement()) {
+        st.execute("LISTEN " + PostgresDialect.CHANNEL);
+      }
+      PGConnection pg = c.unwrap(PGConnection.class);
+      while (running()) {
+        PGNotification[] notifications = pg.getNotifications(250);
+        if (notifications != null && notifications.length > 0) {
+          onChange.run();
+        }
+      }
+      try (Statement st = c.createStatement()) {
+        st.execute("UNLISTEN *");
+      }
+    }
+  }
+
+  private static final class Polling extends ChangeWatcher {
+    private final long intervalMillis;
+    private long lastEpoch = Long.MIN_VALUE;
+
+    Polling(DataSource dataSource, Runnable onChange, Duration interval) {
+      super(dataSource, onChange);
+      this.intervalMillis = Math.max(1, interval.toMillis());
+    }
+
+    @Override
+    void watch(Connection c) throws SQLException {
+      try (PreparedStatement ps =
+          c.prepareStatement("SELECT epoch FROM arbiter_change WHERE id = 1")) {
+        while (running()) {
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+              long epoch = rs.getLong(1);
+              if (lastEpoch != Long.MIN_VALUE && epoch != lastEpoch) {
+                onChange.run();
+              }
+              lastEpoch = epoch;
+            }
+          }
+          sleep(intervalMillis);
+        }
+      }
+    }
+  }
+}

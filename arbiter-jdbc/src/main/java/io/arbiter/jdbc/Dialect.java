@@ -1,0 +1,62 @@
+package io.arbiter.jdbc;
+
+import io.arbiter.ArbiterException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+
+/**
+ * Everything that differs between the databases Arbiter runs on, in one place: the clock
+ * expression, interval arithmetic, share locks, insert-if-absent and how other masters are woken.
+ * The store's SQL is written once against these pieces; nothing else in arbiter-jdbc asks which
+ * database it is talking to.
+ */
+public interface Dialect {
+
+  /** A short name, also the folder of the schema scripts. */
+  String name();
+
+  /** The database's clock, as a SQL expression evaluated when the statement runs. */
+  String now();
+
+  /** {@code now() + ? milliseconds}, with the milliseconds bound as a parameter. */
+  String nowPlusMillisParam();
+
+  /** Milliseconds from now until {@code column} (negative once passed), as a BIGINT. */
+  String millisUntil(String column);
+
+  /** The clause that share-locks the rows a SELECT reads until the transaction ends. */
+  String shareLockClause();
+
+  /** An INSERT of (name) into arbiter_service that does nothing if the row exists. */
+  String insertServiceIfAbsent();
+
+  /** True if other masters are woken by push (LISTEN/NOTIFY); false if they poll a counter. */
+  boolean supportsPushNotification();
+
+  /** Tells the other masters that the cluster changed; runs inside the caller's transaction. */
+  void signalChange(Connection connection) throws SQLException;
+
+  /** Reads a timestamp column written with {@link #now()}. */
+  Instant readInstant(ResultSet rs, String column) throws SQLException;
+
+  /** SQLSTATE values meaning "no such table", for the schema check. */
+  boolean isUndefinedTable(SQLException e);
+
+  /** True for a duplicate-key violation. */
+  boolean isDuplicateKey(SQLException e);
+
+  /** Picks the dialect from the connection's metadata. */
+  static Dialect of(Connection connection) throws SQLException {
+    String product = connection.getMetaData().getDatabaseProductName().toLowerCase();
+    if (product.contains("postgres")) {
+      return new PostgresDialect();
+    }
+    if (product.contains("mariadb") || product.contains("mysql")) {
+      return new MariaDbDialect();
+    }
+    throw new ArbiterException(
+        "unsupported database '" + product + "': Arbiter runs on PostgreSQL and MariaDB/MySQL");
+  }
+}

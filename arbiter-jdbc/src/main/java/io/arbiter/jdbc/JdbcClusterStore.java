@@ -1,0 +1,536 @@
+package io.arbiter.jdbc;
+
+import io.arbiter.ArbiterException;
+import io.arbiter.ClusterStatus;
+import io.arbiter.FencingToken;
+import io.arbiter.MemberId;
+import io.arbiter.MemberNameInUseException;
+import io.arbiter.spi.ClusterStore;
+import io.arbiter.spi.MemberInfo;
+import io.arbiter.spi.MemberScan;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/**
+ * The storage SPI on PostgreSQL and MariaDB/MySQL. Each method is a short transaction; the SQL is
+ * written once, with the database differences behind {@link Dialect}.
+ *
+ * <p>The safety of claims rests on one rule: a service is claimable only on <em>positive
+ * evidence</em> that its owner is dead: the owner's member row shows a newer incarnation, or the
+ * same incarnation in a non-ACTIVE state. Both facts are permanent once true, so a statement that
+ * reads an older version of a member row (a snapshot taken before a join committed) can only see
+ * "alive" where the truth is "dead", which delays a claim but never duplicates it. Expiry is the
+ * explicit step that records such evidence: {@code UPDATE ... SET state='EXPIRED' WHERE
+ * lease_expires <= now}, which races with the owner's own renewal on the same row lock, so exactly
+ * one of the two wins.
+ */
+public final class JdbcClusterStore implements ClusterStore {
+  private static final String DEAD_OWNER =
+      "EXISTS (SELECT 1 FROM arbiter_member m WHERE m.name = arbiter_service.owner_name AND"
+          + " (m.incarnation > arbiter_service.owner_incarnation OR (m.incarnation ="
+          + " arbiter_service.owner_incarnation AND m.state <> 'ACTIVE')))";
+
+  private final DataSource dataSource;
+  private final Dialect dialect;
+  private final boolean createSchema;
+  private final String database;
+  private final SchemaManager schema;
+  private final Sql sql;
+  private final boolean ownsDataSource;
+
+  private JdbcClusterStore(
+      DataSource dataSource,
+      Dialect dialect,
+      boolean createSchema,
+      String database,
+      boolean ownsDataSource) {
+    this.dataSource = dataSource;
+    this.ownsDataSource = ownsDataSource;
+    this.dialect = dialect;
+    this.createSchema = createSchema;
+    this.database = database;
+    this.schema = new SchemaManager(dialect);
+    this.sql = new Sql(dialect);
+  }
+
+  /**
+   * A store on a data source the caller owns (and closes). The dialect is chosen from {@code
+   * jdbcUrl} so that the store can be built while the database is still down. The data source
+   * should use READ COMMITTED and socket timeouts shorter than the lease; see {@link
+   * ArbiterDataSources}.
+   *
+   * @param createSchema create or upgrade the schema when it is missing or older
+   */
+  public static JdbcClusterStore create(
+      DataSource dataSource, String jdbcUrl, boolean createSchema) {
+    return new JdbcClusterStore(
+        dataSource, dialectFor(jdbcUrl), createSchema, redact(jdbcUrl), false);
+  }
+
+  /** A store with its own connection pool, sized and timed for {@code leaseTtl}; closed with it. */
+  public static JdbcClusterStore open(
+      String jdbcUrl, String user, String password, Duration leaseTtl, boolean createSchema) {
+    DataSource pool =
+        ArbiterDataSources.create(
+            jdbcUrl, user, password, leaseTtl, ArbiterDataSources.DEFAULT_POOL_SIZE, "arbiter");
+    return new JdbcClusterStore(pool, dialectFor(jdbcUrl), createSchema, redact(jdbcUrl), true);
+  }
+
+  static Dialect dialectFor(String jdbcUrl) {
+    ArbiterDataSources.validateUrl(jdbcUrl);
+    return jdbcUrl.startsWith("jdbc:postgresql:") ? new PostgresDialect() : new MariaDbDialect();
+  }
+
+  public Dialect dialect() {
+    return dialect;
+  }
+
+  public DataSource dataSource() {
+    return dataSource;
+  }
+
+  /** The URL without its query string (which may hold a password), for messages. */
+  static String redact(String jdbcUrl) {
+    int q = jdbcUrl.indexOf('?');
+    return q < 0 ? jdbcUrl : jdbcUrl.substring(0, q);
+  }
+
+  @Override
+  public void initialize() {
+    inTransaction(
+        "checking the schema",
+        c -> {
+          schema.ensure(c, createSchema, database);
+          return null;
+        });
+  }
+
+  @Override
+  public MemberId join(String name, Duration ttl, Optional<MemberId> previous, MemberInfo info) {
+    return inTransaction(
+        "joining as " + name,
+        c -> {
+          Long incarnation = null;
+          String state = null;
+          long leftMillis = 0;
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT incarnation, state, "
+                      + dialect.millisUntil("lease_expires")
+                      + " AS left_ms FROM arbiter_member WHERE name = ? FOR UPDATE")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (rs.next()) {
+                incarnation = rs.getLong("incarnation");
+                state = rs.getString("state");
+                leftMillis = rs.getLong("left_ms");
+              }
+            }
+          }
+          if (incarnation == null) {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "INSERT INTO arbiter_member (name, incarnation, state, lease_expires, joined_at,"
+                        + " renewed_at, host, pid) VALUES (?, 1, 'ACTIVE', "
+                        + dialect.nowPlusMillisParam()
+                        + ", "
+                        + dialect.now()
+                        + ", "
+                        + dialect.now()
+                        + ", ?, ?)")) {
+              ps.setString(1, name);
+              ps.setLong(2, ttl.toMillis());
+              ps.setString(3, info.host());
+              ps.setLong(4, info.pid());
+              ps.executeUpdate();
+            } catch (SQLException e) {
+              if (dialect.isDuplicateKey(e)) {
+                throw new MemberNameInUseException(name, 1, ttl); // a concurrent first join won
+              }
+              throw e;
+            }
+            return new MemberId(name, 1);
+          }
+          boolean live = "ACTIVE".equals(state) && leftMillis > 0;
+          boolean ours = previous.isPresent() && previous.get().incarnation() == incarnation;
+          if (live && !ours) {
+            throw new MemberNameInUseException(name, incarnation, Duration.ofMillis(leftMillis));
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE arbiter_member SET incarnation = incarnation + 1, state = 'ACTIVE',"
+                      + " lease_expires = "
+                      + dialect.nowPlusMillisParam()
+                      + ", joined_at = "
+                      + dialect.now()
+                      + ", renewed_at = "
+                      + dialect.now()
+                      + ", host = ?, pid = ? WHERE name = ?")) {
+            ps.setLong(1, ttl.toMillis());
+            ps.setString(2, info.host());
+            ps.setLong(3, info.pid());
+            ps.setString(4, name);
+            ps.executeUpdate();
+          }
+          // The old incarnation's services are claimable from now on.
+          dialect.signalChange(c);
+          return new MemberId(name, incarnation + 1);
+        });
+  }
+
+  @Override
+  public boolean renew(MemberId member, Duration ttl) {
+    return inTransaction(
+        "renewing the lease of " + member,
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(sql.renew)) {
+            ps.setLong(1, ttl.toMillis());
+            ps.setString(2, member.name());
+            ps.setLong(3, member.incarnation());
+            return ps.executeUpdate() == 1;
+          }
+        });
+  }
+
+  @Override
+  public void leave(MemberId member) {
+    inTransaction(
+        "leaving as " + member,
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(sql.releaseAll)) {
+            ps.setString(1, member.name());
+            ps.setLong(2, member.incarnation());
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps = c.prepareStatement(sql.markStopped)) {
+            ps.setString(1, member.name());
+            ps.setLong(2, member.incarnation());
+            ps.executeUpdate();
+          }
+          dialect.signalChange(c);
+          return null;
+        });
+  }
+
+  @Override
+  public void register(Collection<String> services) {
+    if (services.isEmpty()) {
+      return;
+    }
+    inTransaction(
+        "registering services",
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(dialect.insertServiceIfAbsent())) {
+            for (String s : services) {
+              ps.setString(1, s);
+              ps.addBatch();
+            }
+            ps.executeBatch();
+          }
+          return null;
+        });
+  }
+
+  @Override
+  public MemberScan scanMembers(MemberId self) {
+    return inTransaction(
+        "scanning members",
+        c -> {
+          int overdue = 0;
+          Long next = null;
+          try (PreparedStatement ps = c.prepareStatement(sql.scanMembers);
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              long left = rs.getLong("left_ms");
+              boolean me =
+                  rs.getString("name").equals(self.name())
+                      && rs.getLong("incarnation") == self.incarnation();
+              if (left <= 0) {
+                overdue++;
+              } else if (!me && (next == null || left < next)) {
+                next = left;
+              }
+            }
+          }
+          return new MemberScan(overdue, Optional.ofNullable(next).map(Duration::ofMillis));
+        });
+  }
+
+  @Override
+  public int expireOverdueMembers() {
+    return inTransaction(
+        "expiring overdue members",
+        c -> {
+          int n;
+          try (PreparedStatement ps = c.prepareStatement(sql.expireOverdue)) {
+            n = ps.executeUpdate();
+          }
+          if (n > 0) {
+            dialect.signalChange(c);
+          }
+          return n;
+        });
+  }
+
+  @Override
+  public Collection<String> claimableServices() {
+    return inTransaction(
+        "listing claimable services",
+        c -> {
+          List<String> names = new ArrayList<>();
+          try (PreparedStatement ps = c.prepareStatement(sql.claimable);
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              names.add(rs.getString(1));
+            }
+          }
+          return names;
+        });
+  }
+
+  @Override
+  public Optional<FencingToken> claim(MemberId member, String service) {
+    return inTransaction(
+        "claiming " + service + " for " + member,
+        c -> {
+          int claimed;
+          try (PreparedStatement ps = c.prepareStatement(sql.claim)) {
+            ps.setString(1, member.name());
+            ps.setLong(2, member.incarnation());
+            ps.setString(3, service);
+            ps.setString(4, member.name());
+            ps.setLong(5, member.incarnation());
+            claimed = ps.executeUpdate();
+          }
+          if (claimed != 1) {
+            return Optional.<FencingToken>empty();
+          }
+          // We hold the row lock from the UPDATE, so this reads our own grant.
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT token FROM arbiter_service WHERE name = ?")) {
+            ps.setString(1, service);
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              return Optional.of(new FencingToken(service, rs.getLong(1), member));
+            }
+          }
+        });
+  }
+
+  @Override
+  public boolean release(FencingToken token) {
+    return inTransaction(
+        "releasing " + token,
+        c -> {
+          int n;
+          try (PreparedStatement ps = c.prepareStatement(sql.releaseOne)) {
+            ps.setString(1, token.service());
+            ps.setLong(2, token.value());
+            ps.setString(3, token.holder().name());
+            ps.setLong(4, token.holder().incarnation());
+            n = ps.executeUpdate();
+          }
+          if (n == 1) {
+            dialect.signalChange(c);
+          }
+          return n == 1;
+        });
+  }
+
+  @Override
+  public Optional<FencingToken> currentGrant(String service) {
+    return inTransaction(
+        "reading the grant of " + service,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT owner_name, owner_incarnation, token FROM arbiter_service WHERE name = ?")) {
+            ps.setString(1, service);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next() || rs.getString(1) == null) {
+                return Optional.<FencingToken>empty();
+              }
+              return Optional.of(
+                  new FencingToken(
+                      service, rs.getLong(3), new MemberId(rs.getString(1), rs.getLong(2))));
+            }
+          }
+        });
+  }
+
+  @Override
+  public ClusterStatus status() {
+    return inTransaction(
+        "reading the cluster status",
+        c -> {
+          Instant dbNow;
+          try (PreparedStatement ps = c.prepareStatement("SELECT " + dialect.now() + " AS t");
+              ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            dbNow = dialect.readInstant(rs, "t");
+          }
+          Map<String, Integer> owned = new HashMap<>();
+          List<ClusterStatus.Service> services = new ArrayList<>();
+          try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT name, owner_name, owner_incarnation, token, granted_at FROM arbiter_service"
+                          + " ORDER BY name");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              String owner = rs.getString("owner_name");
+              String ownerId = owner == null ? null : owner + "#" + rs.getLong("owner_incarnation");
+              if (ownerId != null) {
+                owned.merge(ownerId, 1, Integer::sum);
+              }
+              services.add(
+                  new ClusterStatus.Service(
+                      rs.getString("name"),
+                      ownerId,
+                      rs.getLong("token"),
+                      dialect.readInstant(rs, "granted_at")));
+            }
+          }
+          List<ClusterStatus.Member> members = new ArrayList<>();
+          try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT name, incarnation, state, "
+                          + dialect.millisUntil("lease_expires")
+                          + " AS left_ms, joined_at, host, pid FROM arbiter_member ORDER BY name");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              String id = rs.getString("name") + "#" + rs.getLong("incarnation");
+              members.add(
+                  new ClusterStatus.Member(
+                      rs.getString("name"),
+                      rs.getLong("incarnation"),
+                      rs.getString("state"),
+                      rs.getLong("left_ms"),
+                      dialect.readInstant(rs, "joined_at"),
+                      rs.getString("host"),
+                      rs.getLong("pid"),
+                      owned.getOrDefault(id, 0)));
+            }
+          }
+          return new ClusterStatus(dbNow, members, services);
+        });
+  }
+
+  @Override
+  public AutoCloseable subscribe(Runnable onChange, Duration pollInterval) {
+    ChangeWatcher watcher =
+        dialect.supportsPushNotification()
+            ? ChangeWatcher.listening(dataSource, onChange)
+            : ChangeWatcher.polling(dataSource, onChange, pollInterval);
+    watcher.start();
+    return watcher;
+  }
+
+  @Override
+  public void close() {
+    if (ownsDataSource && dataSource instanceof AutoCloseable closeable) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        throw new ArbiterException("closing the connection pool of " + database, e);
+      }
+    }
+  }
+
+  // ---- plumbing ----
+
+  @FunctionalInterface
+  interface Work<T> {
+    T apply(Connection c) throws SQLException;
+  }
+
+  private <T> T inTransaction(String what, Work<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        T result = work.apply(c);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(c);
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw SqlFailures.translate(what, database, e);
+    }
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException ignored) {
+      // the connection is broken; the pool discards it
+    }
+  }
+
+  /** The statements that run often, built once per dialect. */
+  private static final class Sql {
+    final String renew;
+    final String releaseAll;
+    final String markStopped;
+    final String scanMembers;
+    final String expireOverdue;
+    final String claimable;
+    final String claim;
+    final String releaseOne;
+
+    Sql(Dialect d) {
+      renew =
+          "UPDATE arbiter_member SET lease_expires = "
+              + d.nowPlusMillisParam()
+              + ", renewed_at = "
+              + d.now()
+              + " WHERE name = ? AND incarnation = ? AND state = 'ACTIVE' AND lease_expires > "
+              + d.now();
+      releaseAll =
+          "UPDATE arbiter_service SET owner_name = NULL, owner_incarnation = NULL, released_at = "
+              + d.now()
+              + " WHERE owner_name = ? AND owner_incarnation = ?";
+      markStopped =
+          "UPDATE arbiter_member SET state = 'STOPPED', lease_expires = "
+              + d.now()
+              + " WHERE name = ? AND incarnation = ? AND state = 'ACTIVE'";
+      scanMembers =
+          "SELECT name, incarnation, "
+              + d.millisUntil("lease_expires")
+              + " AS left_ms FROM arbiter_member WHERE state = 'ACTIVE'";
+      expireOverdue =
+          "UPDATE arbiter_member SET state = 'EXPIRED' WHERE state = 'ACTIVE' AND lease_expires <= "
+              + d.now();
+      claimable = "SELECT name FROM arbiter_service WHERE owner_name IS NULL OR " + DEAD_OWNER;
+      // The claimer's own lease must be live too: a claim is a write made for an owner, so it is
+      // fenced like any other.
+      claim =
+          "UPDATE arbiter_service SET owner_name = ?, owner_incarnation = ?, token = token + 1,"
+              + " granted_at = "
+              + d.now()
+              + ", released_at = NULL WHERE name = ? AND (owner_name IS NULL OR "
+              + DEAD_OWNER
+              + ") AND EXISTS (SELECT 1 FROM arbiter_member me WHERE me.name = ? AND"
+              + " me.incarnation = ? AND me.state = 'ACTIVE' AND me.lease_expires > "
+              + d.now()
+              + ")";
+      releaseOne =
+          "UPDATE arbiter_service SET owner_name = NULL, owner_incarnation = NULL, released_at = "
+              + d.now()
+              + " WHERE name = ? AND token = ? AND owner_name = ? AND owner_incarnation = ?";
+    }
+  }
+}

@@ -1,0 +1,73 @@
+package io.arbiter.jdbc;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+
+/**
+ * MariaDB and MySQL (InnoDB): UTC_TIMESTAMP(6) so that no master's session time zone matters, and a
+ * polled change counter instead of push notifications.
+ */
+public final class MariaDbDialect implements Dialect {
+  @Override
+  public String name() {
+    return "mariadb";
+  }
+
+  @Override
+  public String now() {
+    return "UTC_TIMESTAMP(6)";
+  }
+
+  @Override
+  public String nowPlusMillisParam() {
+    return "TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(6))";
+  }
+
+  @Override
+  public String millisUntil(String column) {
+    return "(TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), " + column + ") DIV 1000)";
+  }
+
+  @Override
+  public String shareLockClause() {
+    return " LOCK IN SHARE MODE";
+  }
+
+  @Override
+  public String insertServiceIfAbsent() {
+    return "INSERT IGNORE INTO arbiter_service (name, token) VALUES (?, 0)";
+  }
+
+  @Override
+  public boolean supportsPushNotification() {
+    return false;
+  }
+
+  @Override
+  public void signalChange(Connection connection) throws SQLException {
+    try (Statement st = connection.createStatement()) {
+      st.executeUpdate("UPDATE arbiter_change SET epoch = epoch + 1 WHERE id = 1");
+    }
+  }
+
+  @Override
+  public Instant readInstant(ResultSet rs, String column) throws SQLException {
+    LocalDateTime t = rs.getObject(column, LocalDateTime.class);
+    return t == null ? null : t.toInstant(ZoneOffset.UTC);
+  }
+
+  @Override
+  public boolean isUndefinedTable(SQLException e) {
+    return "42S02".equals(e.getSQLState()) || e.getErrorCode() == 1146;
+  }
+
+  @Override
+  public boolean isDuplicateKey(SQLException e) {
+    return e.getErrorCode() == 1062 || "23000".equals(e.getSQLState());
+  }
+}

@@ -1,0 +1,75 @@
+package io.arbiter.jdbc;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+
+/**
+ * PostgreSQL: clock_timestamp() (not now(), which is frozen at transaction start), LISTEN/NOTIFY.
+ */
+public final class PostgresDialect implements Dialect {
+  /** The channel masters LISTEN on for cluster changes. */
+  public static final String CHANNEL = "arbiter_cluster";
+
+  @Override
+  public String name() {
+    return "postgresql";
+  }
+
+  @Override
+  public String now() {
+    return "clock_timestamp()";
+  }
+
+  @Override
+  public String nowPlusMillisParam() {
+    return "(clock_timestamp() + (? * INTERVAL '1 millisecond'))";
+  }
+
+  @Override
+  public String millisUntil(String column) {
+    return "CAST(FLOOR(EXTRACT(EPOCH FROM (" + column + " - clock_timestamp())) * 1000) AS BIGINT)";
+  }
+
+  @Override
+  public String shareLockClause() {
+    return " FOR SHARE";
+  }
+
+  @Override
+  public String insertServiceIfAbsent() {
+    return "INSERT INTO arbiter_service (name, token) VALUES (?, 0) ON CONFLICT (name) DO NOTHING";
+  }
+
+  @Override
+  public boolean supportsPushNotification() {
+    return true;
+  }
+
+  @Override
+  public void signalChange(Connection connection) throws SQLException {
+    // Delivered only if the transaction commits, which is exactly what we want.
+    try (Statement st = connection.createStatement()) {
+      st.execute("NOTIFY " + CHANNEL);
+    }
+  }
+
+  @Override
+  public Instant readInstant(ResultSet rs, String column) throws SQLException {
+    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+    return t == null ? null : t.toInstant();
+  }
+
+  @Override
+  public boolean isUndefinedTable(SQLException e) {
+    return "42P01".equals(e.getSQLState());
+  }
+
+  @Override
+  public boolean isDuplicateKey(SQLException e) {
+    return "23505".equals(e.getSQLState());
+  }
+}

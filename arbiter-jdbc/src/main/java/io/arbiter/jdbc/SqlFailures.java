@@ -1,0 +1,71 @@
+package io.arbiter.jdbc;
+
+import io.arbiter.ArbiterException;
+import io.arbiter.StoreUnavailableException;
+import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTimeoutException;
+import java.sql.SQLTransientException;
+
+/**
+ * Turns a driver's SQLException into what the engine can act on: transient (retry, and keep the
+ * lease clock running) or not (an operator must fix something). Messages name the database and,
+ * where known, the fix.
+ */
+final class SqlFailures {
+  private SqlFailures() {}
+
+  static ArbiterException translate(String what, String database, SQLException e) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    String detail = what + " on " + database + ": " + rootMessage(e);
+    if (state.startsWith("28") || e.getErrorCode() == 1045) {
+      return new ArbiterException(
+          "the database refused the credentials ("
+              + detail
+              + "): check the user and password in the"
+              + " JDBC URL or --db-user/--db-password",
+          e);
+    }
+    if (state.equals("25006") || e.getErrorCode() == 1290 || e.getErrorCode() == 1792) {
+      return new ArbiterException(
+          "the database is read-only ("
+              + detail
+              + "): point Arbiter at the primary, writable server",
+          e);
+    }
+    if (state.startsWith("3D") || e.getErrorCode() == 1049) {
+      return new ArbiterException("the database does not exist (" + detail + ")", e);
+    }
+    if (isTransient(e, state)) {
+      return new StoreUnavailableException(detail, e);
+    }
+    return new ArbiterException(detail + " (SQLSTATE " + state + ")", e);
+  }
+
+  private static boolean isTransient(SQLException e, String state) {
+    return e instanceof SQLTransientException
+        || e instanceof SQLRecoverableException
+        || e instanceof SQLTimeoutException
+        || state.startsWith("08") // connection exception
+        || state.startsWith("40") // serialization failure, deadlock: retry
+        || state.startsWith("57") // operator intervention: shutdown, cannot connect now
+        || state.startsWith("53") // insufficient resources
+        || state.equals("HY000") && e.getErrorCode() == 1213 // MariaDB deadlock
+        || e.getErrorCode() == 1205 // MariaDB lock wait timeout
+        || e.getErrorCode() == 2013
+        || e.getErrorCode() == 2006; // lost connection / server gone away
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    String msg = String.valueOf(e.getMessage());
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+      if (t.getMessage() != null) {
+        msg = msg + " (" + t.getClass().getSimpleName() + ": " + t.getMessage() + ")";
+        break;
+      }
+    }
+    return msg;
+  }
+}

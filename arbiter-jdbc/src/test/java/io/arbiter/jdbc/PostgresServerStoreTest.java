@@ -1,0 +1,33 @@
+package io.arbiter.jdbc;
+
+import io.arbiter.spi.ClusterStore;
+import io.arbiter.testkit.ClusterStoreContract;
+import io.arbiter.testkit.TestDatabase;
+import io.arbiter.testkit.TestDatabases;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * The SPI contract on the PostgreSQL server named by ARBITER_TEST_POSTGRES_URL (skipped if unset).
+ */
+class PostgresServerStoreTest extends ClusterStoreContract {
+  private static TestDatabase db;
+
+  @BeforeAll
+  static void createDatabase() {
+    db = TestDatabases.postgresServer();
+  }
+
+  @AfterAll
+  static void dropDatabase() {
+    if (db != null) {
+      db.close();
+    }
+  }
+
+  @Override
+  protected ClusterStore openStore(Duration leaseTtl) {
+    return JdbcClusterStore.open(db.jdbcUrl(), null, null, leaseTtl, true);
+  }
+}

@@ -1,0 +1,266 @@
+package io.arbiter.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.arbiter.ClusterStatus;
+import io.arbiter.FencingToken;
+import io.arbiter.MemberId;
+import io.arbiter.MemberNameInUseException;
+import io.arbiter.spi.ClusterStore;
+import io.arbiter.spi.MemberInfo;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link ClusterStore} must guarantee. A backend's test subclasses this and says how to
+ * open a store on a fresh database; every test uses names of its own, so they can share one.
+ */
+public abstract class ClusterStoreContract {
+  protected static final Duration TTL = Duration.ofSeconds(3);
+  protected static final Duration SHORT_TTL = Duration.ofMillis(600);
+  protected static final MemberInfo INFO = new MemberInfo("test-host", 1);
+
+  private final List<ClusterStore> opened = new ArrayList<>();
+  private final String prefix = "t" + UUID.randomUUID().toString().substring(0, 8) + "-";
+
+  /** Opens a new store (its own connections) on this class's database, schema creation allowed. */
+  protected abstract ClusterStore openStore(Duration leaseTtl);
+
+  protected ClusterStore store() {
+    return store(TTL);
+  }
+
+  protected ClusterStore store(Duration leaseTtl) {
+    ClusterStore store = openStore(leaseTtl);
+    opened.add(store);
+    store.initialize();
+    return store;
+  }
+
+  /** A name unique to this test instance. */
+  protected String name(String base) {
+    return prefix + base;
+  }
+
+  @AfterEach
+  void closeStores() {
+    opened.forEach(ClusterStore::close);
+  }
+
+  @Test
+  void initializeIsIdempotent() {
+    ClusterStore store = store();
+    store.initialize();
+    store().initialize();
+  }
+
+  @Test
+  void everyJoinGetsAHigherIncarnation() {
+    ClusterStore store = store();
+    String name = name("m");
+    MemberId first = store.join(name, TTL, Optional.empty(), INFO);
+    store.leave(first);
+    MemberId second = store.join(name, TTL, Optional.empty(), INFO);
+    assertThat(first.incarnation()).isEqualTo(1);
+    assertThat(second.incarnation()).isGreaterThan(first.incarnation());
+  }
+
+  @Test
+  void aSecondLiveMemberWithTheSameNameIsRefused() {
+    ClusterStore store = store();
+    String name = name("dup");
+    MemberId live = store.join(name, TTL, Optional.empty(), INFO);
+    assertThatThrownBy(() -> store.join(name, TTL, Optional.empty(), INFO))
+        .isInstanceOf(MemberNameInUseException.class)
+        .hasMessageContaining(name)
+        .hasMessageContaining("--name");
+    // The process that held the live incarnation may supersede it (it has stopped acting on it).
+    MemberId next = store.join(name, TTL, Optional.of(live), INFO);
+    assertThat(next.incarnation()).isEqualTo(live.incarnation() + 1);
+    assertThat(store.renew(live, TTL)).as("the superseded incarnation must not renew").isFalse();
+  }
+
+  @Test
+  void aLeaseThatIsNotRenewedExpiresByTheDatabaseClock() throws InterruptedException {
+    ClusterStore store = store(SHORT_TTL);
+    MemberId m = store.join(name("lease"), SHORT_TTL, Optional.empty(), INFO);
+    for (int i = 0; i < 4; i++) {
+      Thread.sleep(SHORT_TTL.toMillis() / 3);
+      assertThat(store.renew(m, SHORT_TTL)).as("renewal %d within the lease", i).isTrue();
+    }
+    Thread.sleep(SHORT_TTL.toMillis() + 200);
+    assertThat(store.renew(m, SHORT_TTL)).as("renewal after the lease ran out").isFalse();
+  }
+
+  @Test
+  void aServiceOfALiveOwnerIsNotClaimableAndTokensIncrease() {
+    ClusterStore store = store();
+    String service = name("svc");
+    store.register(List.of(service));
+    MemberId a = store.join(name("a"), TTL, Optional.empty(), INFO);
+    MemberId b = store.join(name("b"), TTL, Optional.empty(), INFO);
+
+    FencingToken first = store.claim(a, service).orElseThrow();
+    assertThat(store.claim(b, service)).as("claim while the owner lives").isEmpty();
+    assertThat(store.claimableServices()).doesNotContain(service);
+
+    store.leave(a);
+    assertThat(store.claimableServices()).contains(service);
+    FencingToken second = store.claim(b, service).orElseThrow();
+    assertThat(second.value()).isGreaterThan(first.value());
+    assertThat(store.currentGrant(service)).contains(second);
+  }
+
+  @Test
+  void anExpiredOwnersServicesAreClaimableOnlyAfterTheExpiryIsRecorded()
+      throws InterruptedException {
+    ClusterStore store = store(SHORT_TTL);
+    String service = name("svc");
+    store.register(List.of(service));
+    MemberId dead = store.join(name("dead"), SHORT_TTL, Optional.empty(), INFO);
+    FencingToken old = store.claim(dead, service).orElseThrow();
+    MemberId live = store.join(name("live"), Duration.ofSeconds(30), Optional.empty(), INFO);
+
+    Thread.sleep(SHORT_TTL.toMillis() + 200);
+    assertThat(store.claimableServices())
+        .as("no positive evidence of death yet: the expiry is not recorded")
+        .doesNotContain(service);
+    assertThat(store.scanMembers(live).overdue()).isGreaterThanOrEqualTo(1);
+    assertThat(store.expireOverdueMembers()).isGreaterThanOrEqualTo(1);
+    FencingToken taken = store.claim(live, service).orElseThrow();
+    assertThat(taken.value()).isEqualTo(old.value() + 1);
+    assertThat(store.renew(dead, SHORT_TTL)).as("an expired member never renews").isFalse();
+  }
+
+  @Test
+  void aMemberWhoseLeaseRanOutCannotClaim() throws InterruptedException {
+    ClusterStore store = store(SHORT_TTL);
+    String service = name("svc");
+    store.register(List.of(service));
+    MemberId m = store.join(name("late"), SHORT_TTL, Optional.empty(), INFO);
+    Thread.sleep(SHORT_TTL.toMillis() + 200);
+    assertThat(store.claim(m, service)).isEmpty();
+  }
+
+  @Test
+  void releaseIsFencedByTheToken() {
+    ClusterStore store = store();
+    String service = name("svc");
+    store.register(List.of(service));
+    MemberId a = store.join(name("a"), TTL, Optional.empty(), INFO);
+    FencingToken t1 = store.claim(a, service).orElseThrow();
+    assertThat(store.release(t1)).isTrue();
+    FencingToken t2 = store.claim(a, service).orElseThrow();
+    assertThat(store.release(t1)).as("release with a stale token").isFalse();
+    assertThat(store.currentGrant(service)).contains(t2);
+  }
+
+  @Test
+  void tokensSurviveARestartOfEveryMaster() {
+    String service = name("svc");
+    ClusterStore first = store();
+    first.register(List.of(service));
+    MemberId a = first.join(name("a"), TTL, Optional.empty(), INFO);
+    FencingToken before = first.claim(a, service).orElseThrow();
+    first.leave(a);
+    first.close();
+
+    ClusterStore second = store();
+    MemberId b = second.join(name("b"), TTL, Optional.empty(), INFO);
+    FencingToken after = second.claim(b, service).orElseThrow();
+    assertThat(after.value()).isGreaterThan(before.value());
+  }
+
+  @Test
+  void leaveReleasesEveryClaimAndMarksTheMemberStopped() {
+    ClusterStore store = store();
+    List<String> services = List.of(name("s1"), name("s2"), name("s3"));
+    store.register(services);
+    MemberId a = store.join(name("a"), TTL, Optional.empty(), INFO);
+    services.forEach(s -> store.claim(a, s).orElseThrow());
+    ClusterStatus before = store.status();
+    assertThat(member(before, a).servicesOwned()).isEqualTo(3);
+
+    store.leave(a);
+    ClusterStatus after = store.status();
+    assertThat(member(after, a).state()).isEqualTo("STOPPED");
+    assertThat(after.services())
+        .filteredOn(s -> services.contains(s.name()))
+        .allSatisfy(s -> assertThat(s.owner()).isNull());
+    assertThat(store.claimableServices()).containsAll(services);
+  }
+
+  @Test
+  void concurrentClaimsHaveExactlyOneWinner() throws Exception {
+    int racers = 8;
+    List<ClusterStore> stores = new ArrayList<>();
+    List<MemberId> members = new ArrayList<>();
+    for (int i = 0; i < racers; i++) {
+      ClusterStore s = store();
+      stores.add(s);
+      members.add(s.join(name("racer" + i), TTL, Optional.empty(), INFO));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(racers);
+    try {
+      for (int round = 0; round < 10; round++) {
+        String service = name("race" + round);
+        stores.get(0).register(List.of(service));
+        CyclicBarrier start = new CyclicBarrier(racers);
+        List<Future<Optional<FencingToken>>> results = new ArrayList<>();
+        for (int i = 0; i < racers; i++) {
+          ClusterStore s = stores.get(i);
+          MemberId m = members.get(i);
+          results.add(
+              pool.submit(
+                  () -> {
+                    start.await();
+                    return s.claim(m, service);
+                  }));
+        }
+        List<FencingToken> won = new ArrayList<>();
+        for (Future<Optional<FencingToken>> f : results) {
+          f.get().ifPresent(won::add);
+        }
+        assertThat(won).as("winners of round %d", round).hasSize(1);
+        assertThat(won.get(0).value()).isEqualTo(1);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void fuzzManyMembersRacingToClaimRenewReleaseAndExpire() throws Exception {
+    StoreFuzzer.Result result = new StoreFuzzer(this::store, this::name).run(fuzzDuration());
+    assertThat(result.overlaps())
+        .as("moments when two members acted as owner of one service")
+        .isEmpty();
+    assertThat(result.tokenProblems())
+        .as("services whose granted tokens are not exactly 1..current")
+        .isEmpty();
+    assertThat(result.grants()).as("grants made").isGreaterThan(20);
+    assertThat(result.takeovers()).as("grants taken over from an expired member").isGreaterThan(0);
+  }
+
+  /** How long the fuzz test runs; a backend may ask for longer. */
+  protected Duration fuzzDuration() {
+    return Duration.ofSeconds(8);
+  }
+
+  private static ClusterStatus.Member member(ClusterStatus status, MemberId id) {
+    return status.members().stream()
+        .filter(m -> m.name().equals(id.name()) && m.incarnation() == id.incarnation())
+        .findFirst()
+        .orElseThrow();
+  }
+}
