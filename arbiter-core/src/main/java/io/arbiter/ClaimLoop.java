@@ -6,7 +6,6 @@ import io.arbiter.time.Ticker;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,23 +104,26 @@ final class ClaimLoop implements Runnable {
 
   private void claimWhatWeCan(MemberId me, Collection<String> claimable) {
     long now = ticker.nanos();
-    List<ServiceSlot> candidates =
+    List<String> candidates =
         claimable.stream()
             .map(slots::get)
             .filter(slot -> slot != null && slot.running() == null && !slot.inBackoff(now))
+            .map(ServiceSlot::name)
             .toList();
-    for (ServiceSlot slot : candidates) {
-      if (!running || !lease.isValid(me)) {
-        return;
-      }
-      Optional<FencingToken> token = store.claim(me, slot.name());
-      if (token.isPresent()) {
-        log.info(
-            "{}: acquired service {} with fencing token {}", me, slot.name(), token.get().value());
-        if (!cluster.startService(slot, token.get())) {
-          slot.backOffUntil(ticker.nanos() + START_FAILURE_BACKOFF_NANOS);
-        }
-      }
+    if (candidates.isEmpty() || !running || !lease.isValid(me)) {
+      return;
+    }
+    List<FencingToken> won = store.claim(me, candidates);
+    if (won.isEmpty()) {
+      return;
+    }
+    log.info(
+        "{}: acquired {} service(s): {}",
+        me,
+        won.size(),
+        won.stream().map(t -> t.service() + "@" + t.value()).toList());
+    for (ServiceSlot failed : cluster.startServices(won)) {
+      failed.backOffUntil(ticker.nanos() + START_FAILURE_BACKOFF_NANOS);
     }
   }
 }

@@ -262,31 +262,43 @@ public final class Cluster implements AutoCloseable {
     renewer.wake();
   }
 
-  /** Starts a just-claimed service; on failure or timeout releases the claim. */
-  boolean startService(ServiceSlot slot, FencingToken token) {
-    ServiceGrant grant = new ServiceGrant(token, lease, this);
-    CompletableFuture<Boolean> started =
-        CompletableFuture.supplyAsync(() -> slot.start(grant), callbacks);
-    boolean ok;
-    try {
-      ok = started.get(config.callbackTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      log.warn(
-          "service {}: start callback still running after {} ms; leaving it running under token {}",
-          slot.name(),
-          config.callbackTimeout().toMillis(),
-          token.value());
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      ok = false;
-    } catch (ExecutionException e) {
-      ok = false;
+  /**
+   * Starts just-claimed services in parallel and waits for their start callbacks. A grant whose
+   * service fails to start is released. Returns the slots that failed.
+   */
+  List<ServiceSlot> startServices(List<FencingToken> grants) {
+    Map<ServiceSlot, CompletableFuture<Boolean>> starts = new LinkedHashMap<>();
+    for (FencingToken token : grants) {
+      ServiceSlot slot = slots.get(token.service());
+      ServiceGrant grant = new ServiceGrant(token, lease, this);
+      starts.put(slot, CompletableFuture.supplyAsync(() -> slot.start(grant), callbacks));
     }
-    if (!ok) {
-      releaseQuietly(token);
+    long deadline = System.nanoTime() + config.callbackTimeout().toNanos();
+    List<ServiceSlot> failed = new ArrayList<>();
+    for (Map.Entry<ServiceSlot, CompletableFuture<Boolean>> e : starts.entrySet()) {
+      ServiceSlot slot = e.getKey();
+      FencingToken token =
+          grants.stream().filter(t -> t.service().equals(slot.name())).findFirst().orElseThrow();
+      try {
+        if (!e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+          releaseQuietly(token);
+          failed.add(slot);
+        }
+      } catch (TimeoutException ex) {
+        log.warn(
+            "service {}: start callback still running after {} ms; it keeps token {}",
+            slot.name(),
+            config.callbackTimeout().toMillis(),
+            token.value());
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        return failed;
+      } catch (ExecutionException ex) {
+        releaseQuietly(token);
+        failed.add(slot);
+      }
     }
-    return ok;
+    return failed;
   }
 
   void onFencingRejected(ServiceGrant grant, FencingTokenRejectedException rejection) {

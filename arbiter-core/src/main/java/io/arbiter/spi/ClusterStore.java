@@ -7,6 +7,7 @@ import io.arbiter.MemberNameInUseException;
 import io.arbiter.StoreUnavailableException;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -72,10 +73,14 @@ public interface ClusterStore extends AutoCloseable {
   Collection<String> claimableServices();
 
   /**
-   * Claims {@code service} for {@code member} if it is claimable, atomically: under any race at
-   * most one caller wins, and the winner gets a token higher than any before.
+   * Claims, in one transaction, every service in {@code services} that is claimable, for {@code
+   * member} (whose lease must be live). Atomic per service: under any race at most one caller wins
+   * it, and the winner gets a token higher than any before. {@code services} must not hold services
+   * this incarnation already owns.
+   *
+   * @return the grants won, possibly none
    */
-  Optional<FencingToken> claim(MemberId member, String service);
+  List<FencingToken> claim(MemberId member, Collection<String> services);
 
   /** Releases one grant if it is still current (fenced by its token). */
   boolean release(FencingToken token);

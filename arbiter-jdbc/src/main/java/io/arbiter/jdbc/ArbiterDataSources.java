@@ -56,7 +56,8 @@ public final class ArbiterDataSources {
     }
     hc.setPoolName(poolName);
     hc.setMaximumPoolSize(poolSize);
-    hc.setMinimumIdle(Math.min(2, poolSize));
+    hc.setMinimumIdle(
+        poolSize); // a fixed-size pool, as HikariCP advises: no connect on the hot path
     hc.setAutoCommit(true);
     hc.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
     // Start even when the database is down: the lease thread retries with a clear message.

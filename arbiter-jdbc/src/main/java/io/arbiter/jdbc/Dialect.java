@@ -47,6 +47,12 @@ public interface Dialect {
   /** True for a duplicate-key violation. */
   boolean isDuplicateKey(SQLException e);
 
+  /** Picks the dialect from a JDBC URL (which is checked first). */
+  static Dialect forUrl(String jdbcUrl) {
+    ArbiterDataSources.validateUrl(jdbcUrl);
+    return jdbcUrl.startsWith("jdbc:postgresql:") ? new PostgresDialect() : new MariaDbDialect();
+  }
+
   /** Picks the dialect from the connection's metadata. */
   static Dialect of(Connection connection) throws SQLException {
     String product = connection.getMetaData().getDatabaseProductName().toLowerCase();

@@ -41,6 +41,9 @@ public final class JdbcClusterStore implements ClusterStore {
           + " (m.incarnation > arbiter_service.owner_incarnation OR (m.incarnation ="
           + " arbiter_service.owner_incarnation AND m.state <> 'ACTIVE')))";
 
+  /** Services claimed in one statement at most (bounds the IN list). */
+  private static final int MAX_CLAIM_BATCH = 500;
+
   private final DataSource dataSource;
   private final Dialect dialect;
   private final boolean createSchema;
@@ -87,9 +90,8 @@ public final class JdbcClusterStore implements ClusterStore {
     return new JdbcClusterStore(pool, dialectFor(jdbcUrl), createSchema, redact(jdbcUrl), true);
   }
 
-  static Dialect dialectFor(String jdbcUrl) {
-    ArbiterDataSources.validateUrl(jdbcUrl);
-    return jdbcUrl.startsWith("jdbc:postgresql:") ? new PostgresDialect() : new MariaDbDialect();
+  private static Dialect dialectFor(String jdbcUrl) {
+    return Dialect.forUrl(jdbcUrl);
   }
 
   public Dialect dialect() {
@@ -300,31 +302,59 @@ public final class JdbcClusterStore implements ClusterStore {
   }
 
   @Override
-  public Optional<FencingToken> claim(MemberId member, String service) {
+  public List<FencingToken> claim(MemberId member, Collection<String> services) {
+    List<FencingToken> won = new ArrayList<>();
+    List<String> all = List.copyOf(services);
+    for (int from = 0; from < all.size(); from += MAX_CLAIM_BATCH) {
+      List<String> batch = all.subList(from, Math.min(all.size(), from + MAX_CLAIM_BATCH));
+      won.addAll(claimBatch(member, batch));
+    }
+    return won;
+  }
+
+  private List<FencingToken> claimBatch(MemberId member, List<String> services) {
+    String in = String.join(", ", java.util.Collections.nCopies(services.size(), "?"));
     return inTransaction(
-        "claiming " + service + " for " + member,
+        "claiming " + services.size() + " service(s) for " + member,
         c -> {
+          List<FencingToken> won = new ArrayList<>();
           int claimed;
-          try (PreparedStatement ps = c.prepareStatement(sql.claim)) {
-            ps.setString(1, member.name());
-            ps.setLong(2, member.incarnation());
-            ps.setString(3, service);
-            ps.setString(4, member.name());
-            ps.setLong(5, member.incarnation());
+          try (PreparedStatement ps = c.prepareStatement(String.format(sql.claim, in))) {
+            int i = 1;
+            ps.setString(i++, member.name());
+            ps.setLong(i++, member.incarnation());
+            for (String s : services) {
+              ps.setString(i++, s);
+            }
+            ps.setString(i++, member.name());
+            ps.setLong(i, member.incarnation());
             claimed = ps.executeUpdate();
           }
-          if (claimed != 1) {
-            return Optional.<FencingToken>empty();
+          if (claimed == 0) {
+            return won;
           }
-          // We hold the row lock from the UPDATE, so this reads our own grant.
+          // We hold the row locks from the UPDATE, so this reads our own grants. The caller passes
+          // no
+          // service this incarnation already owned, so every row owned by it here was granted now.
           try (PreparedStatement ps =
-              c.prepareStatement("SELECT token FROM arbiter_service WHERE name = ?")) {
-            ps.setString(1, service);
+              c.prepareStatement(
+                  "SELECT name, token FROM arbiter_service WHERE owner_name = ? AND owner_incarnation = ?"
+                      + " AND name IN ("
+                      + in
+                      + ")")) {
+            int i = 1;
+            ps.setString(i++, member.name());
+            ps.setLong(i++, member.incarnation());
+            for (String s : services) {
+              ps.setString(i++, s);
+            }
             try (ResultSet rs = ps.executeQuery()) {
-              rs.next();
-              return Optional.of(new FencingToken(service, rs.getLong(1), member));
+              while (rs.next()) {
+                won.add(new FencingToken(rs.getString(1), rs.getLong(2), member));
+              }
             }
           }
+          return won;
         });
   }
 
@@ -521,7 +551,7 @@ public final class JdbcClusterStore implements ClusterStore {
           "UPDATE arbiter_service SET owner_name = ?, owner_incarnation = ?, token = token + 1,"
               + " granted_at = "
               + d.now()
-              + ", released_at = NULL WHERE name = ? AND (owner_name IS NULL OR "
+              + ", released_at = NULL WHERE name IN (%s) AND (owner_name IS NULL OR "
               + DEAD_OWNER
               + ") AND EXISTS (SELECT 1 FROM arbiter_member me WHERE me.name = ? AND"
               + " me.incarnation = ? AND me.state = 'ACTIVE' AND me.lease_expires > "

@@ -33,7 +33,7 @@ public final class JdbcFence {
 
   /** A fence on {@code dataSource}, which must reach the database that holds the Arbiter tables. */
   public JdbcFence(DataSource dataSource, String jdbcUrl) {
-    this(dataSource, JdbcClusterStore.dialectFor(jdbcUrl));
+    this(dataSource, Dialect.forUrl(jdbcUrl));
   }
 
   public JdbcFence(DataSource dataSource, Dialect dialect) {

@@ -110,13 +110,13 @@ public abstract class ClusterStoreContract {
     MemberId a = store.join(name("a"), TTL, Optional.empty(), INFO);
     MemberId b = store.join(name("b"), TTL, Optional.empty(), INFO);
 
-    FencingToken first = store.claim(a, service).orElseThrow();
-    assertThat(store.claim(b, service)).as("claim while the owner lives").isEmpty();
+    FencingToken first = claimOne(store, a, service).orElseThrow();
+    assertThat(claimOne(store, b, service)).as("claim while the owner lives").isEmpty();
     assertThat(store.claimableServices()).doesNotContain(service);
 
     store.leave(a);
     assertThat(store.claimableServices()).contains(service);
-    FencingToken second = store.claim(b, service).orElseThrow();
+    FencingToken second = claimOne(store, b, service).orElseThrow();
     assertThat(second.value()).isGreaterThan(first.value());
     assertThat(store.currentGrant(service)).contains(second);
   }
@@ -128,7 +128,7 @@ public abstract class ClusterStoreContract {
     String service = name("svc");
     store.register(List.of(service));
     MemberId dead = store.join(name("dead"), SHORT_TTL, Optional.empty(), INFO);
-    FencingToken old = store.claim(dead, service).orElseThrow();
+    FencingToken old = claimOne(store, dead, service).orElseThrow();
     MemberId live = store.join(name("live"), Duration.ofSeconds(30), Optional.empty(), INFO);
 
     Thread.sleep(SHORT_TTL.toMillis() + 200);
@@ -137,7 +137,7 @@ public abstract class ClusterStoreContract {
         .doesNotContain(service);
     assertThat(store.scanMembers(live).overdue()).isGreaterThanOrEqualTo(1);
     assertThat(store.expireOverdueMembers()).isGreaterThanOrEqualTo(1);
-    FencingToken taken = store.claim(live, service).orElseThrow();
+    FencingToken taken = claimOne(store, live, service).orElseThrow();
     assertThat(taken.value()).isEqualTo(old.value() + 1);
     assertThat(store.renew(dead, SHORT_TTL)).as("an expired member never renews").isFalse();
   }
@@ -149,7 +149,7 @@ public abstract class ClusterStoreContract {
     store.register(List.of(service));
     MemberId m = store.join(name("late"), SHORT_TTL, Optional.empty(), INFO);
     Thread.sleep(SHORT_TTL.toMillis() + 200);
-    assertThat(store.claim(m, service)).isEmpty();
+    assertThat(claimOne(store, m, service)).isEmpty();
   }
 
   @Test
@@ -158,9 +158,9 @@ public abstract class ClusterStoreContract {
     String service = name("svc");
     store.register(List.of(service));
     MemberId a = store.join(name("a"), TTL, Optional.empty(), INFO);
-    FencingToken t1 = store.claim(a, service).orElseThrow();
+    FencingToken t1 = claimOne(store, a, service).orElseThrow();
     assertThat(store.release(t1)).isTrue();
-    FencingToken t2 = store.claim(a, service).orElseThrow();
+    FencingToken t2 = claimOne(store, a, service).orElseThrow();
     assertThat(store.release(t1)).as("release with a stale token").isFalse();
     assertThat(store.currentGrant(service)).contains(t2);
   }
@@ -171,13 +171,13 @@ public abstract class ClusterStoreContract {
     ClusterStore first = store();
     first.register(List.of(service));
     MemberId a = first.join(name("a"), TTL, Optional.empty(), INFO);
-    FencingToken before = first.claim(a, service).orElseThrow();
+    FencingToken before = claimOne(first, a, service).orElseThrow();
     first.leave(a);
     first.close();
 
     ClusterStore second = store();
     MemberId b = second.join(name("b"), TTL, Optional.empty(), INFO);
-    FencingToken after = second.claim(b, service).orElseThrow();
+    FencingToken after = claimOne(second, b, service).orElseThrow();
     assertThat(after.value()).isGreaterThan(before.value());
   }
 
@@ -187,7 +187,7 @@ public abstract class ClusterStoreContract {
     List<String> services = List.of(name("s1"), name("s2"), name("s3"));
     store.register(services);
     MemberId a = store.join(name("a"), TTL, Optional.empty(), INFO);
-    services.forEach(s -> store.claim(a, s).orElseThrow());
+    services.forEach(s -> claimOne(store, a, s).orElseThrow());
     ClusterStatus before = store.status();
     assertThat(member(before, a).servicesOwned()).isEqualTo(3);
 
@@ -224,7 +224,7 @@ public abstract class ClusterStoreContract {
               pool.submit(
                   () -> {
                     start.await();
-                    return s.claim(m, service);
+                    return claimOne(s, m, service);
                   }));
         }
         List<FencingToken> won = new ArrayList<>();
@@ -250,6 +250,30 @@ public abstract class ClusterStoreContract {
         .isEmpty();
     assertThat(result.grants()).as("grants made").isGreaterThan(20);
     assertThat(result.takeovers()).as("grants taken over from an expired member").isGreaterThan(0);
+  }
+
+  @Test
+  void aBatchClaimTakesOnlyWhatIsClaimable() {
+    ClusterStore store = store();
+    List<String> services = List.of(name("b1"), name("b2"), name("b3"), name("b4"));
+    store.register(services);
+    MemberId a = store.join(name("a"), TTL, Optional.empty(), INFO);
+    MemberId b = store.join(name("b"), TTL, Optional.empty(), INFO);
+    claimOne(store, a, services.get(1)).orElseThrow();
+    List<FencingToken> won = store.claim(b, services);
+    assertThat(won)
+        .extracting(FencingToken::service)
+        .containsExactlyInAnyOrder(services.get(0), services.get(2), services.get(3));
+    assertThat(won).allSatisfy(t -> assertThat(t.holder()).isEqualTo(b));
+    MemberId c = store.join(name("c"), TTL, Optional.empty(), INFO);
+    assertThat(store.claim(c, services)).as("nothing left to claim").isEmpty();
+  }
+
+  protected static Optional<FencingToken> claimOne(
+      ClusterStore store, MemberId member, String service) {
+    List<FencingToken> won = store.claim(member, List.of(service));
+    assertThat(won).hasSizeLessThanOrEqualTo(1);
+    return won.stream().findFirst();
   }
 
   /** How long the fuzz test runs; a backend may ask for longer. */

@@ -225,23 +225,29 @@ final class StoreFuzzer {
       }
     }
 
+    /** Claims every claimable service it does not hold, in one batch, as the engine does. */
     private void claimSome() {
       Set<String> claimable = new HashSet<>(store.claimableServices());
+      List<String> candidates = new ArrayList<>();
+      Map<String, Optional<FencingToken>> prior = new HashMap<>();
       for (String s : services) {
-        if (!claimable.contains(s) || held.containsKey(s)) {
-          continue;
+        if (claimable.contains(s) && !held.containsKey(s)) {
+          candidates.add(s);
+          prior.put(s, store.currentGrant(s));
         }
-        Optional<FencingToken> prior = store.currentGrant(s);
-        Optional<FencingToken> token = store.claim(me, s);
-        if (token.isEmpty()) {
-          continue;
-        }
-        granted.computeIfAbsent(s, k -> new CopyOnWriteArrayList<>()).add(token.get().value());
-        if (prior.isPresent() && !prior.get().holder().name().equals(name)) {
+      }
+      if (candidates.isEmpty()) {
+        return;
+      }
+      for (FencingToken token : store.claim(me, candidates)) {
+        String s = token.service();
+        granted.computeIfAbsent(s, k -> new CopyOnWriteArrayList<>()).add(token.value());
+        Optional<FencingToken> before = prior.get(s);
+        if (before.isPresent() && !before.get().holder().name().equals(name)) {
           takeovers.incrementAndGet();
         }
-        if (oracle.startActing(token.get(), deadline)) {
-          held.put(s, token.get());
+        if (oracle.startActing(token, deadline)) {
+          held.put(s, token);
         }
       }
     }

@@ -1,0 +1,138 @@
+package io.arbiter.cli;
+
+import io.arbiter.ArbiterException;
+import io.arbiter.jdbc.JdbcClusterStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Starts a database (embedded unless --db names one), N master processes running the build-farm
+ * workload, and prints who runs what every few seconds. Ctrl-C stops the masters cleanly, then the
+ * database.
+ */
+@Command(
+    name = "demo",
+    description =
+        "Start a database and several masters running a small build farm; watch failover.")
+public final class DemoCommand implements Callable<Integer> {
+  @Mixin DbOptions db;
+
+  @Option(
+      names = "--masters",
+      defaultValue = "3",
+      description = "Master processes (default ${DEFAULT-VALUE}).")
+  int masters;
+
+  @Option(
+      names = "--services",
+      defaultValue = "12",
+      description = "Clustered services (default ${DEFAULT-VALUE}).")
+  int services;
+
+  @Option(
+      names = "--interval",
+      defaultValue = "3s",
+      converter = DurationConverter.class,
+      description = "How often to print the status table (default ${DEFAULT-VALUE}).")
+  Duration interval;
+
+  @Option(
+      names = "--duration",
+      converter = DurationConverter.class,
+      description = "Stop by itself after this long (default: run until Ctrl-C).")
+  Duration duration;
+
+  @Override
+  public Integer call() throws Exception {
+    if (masters < 1) {
+      throw new io.arbiter.InvalidConfigException("--masters", masters, "must be at least 1");
+    }
+    Path logs = Files.createTempDirectory("arbiter-demo-logs-");
+    EmbeddedDatabaseProcess embedded = null;
+    String url;
+    if (db.embedded()) {
+      System.out.println("starting an embedded PostgreSQL ...");
+      embedded = EmbeddedDatabaseProcess.start(db.dataDir(), logs.resolve("postgres.log"));
+      url = embedded.jdbcUrl();
+    } else {
+      url = db.url("demo");
+    }
+    // Create the schema before the masters start, so the first status table is a real one.
+    try (JdbcClusterStore store =
+        JdbcClusterStore.open(
+            url, db.user(), db.password(), Duration.ofSeconds(3), db.createSchema)) {
+      store.initialize();
+    }
+    MasterFleet fleet = new MasterFleet(logs);
+    CountDownLatch stopped = new CountDownLatch(1);
+    EmbeddedDatabaseProcess database = embedded;
+    Thread stopAll =
+        new Thread(
+            () -> {
+              System.out.println("\nstopping the masters cleanly ...");
+              fleet.close();
+              if (database != null) {
+                try {
+                  database.close();
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+              System.out.println("stopped.");
+              stopped.countDown();
+            });
+    Runtime.getRuntime().addShutdownHook(stopAll);
+
+    List<String> args =
+        new ArrayList<>(List.of("--db", url, "--services", String.valueOf(services)));
+    args.addAll(db.credentialArgs());
+    for (int i = 1; i <= masters; i++) {
+      fleet.start("master-" + i, args);
+    }
+    System.out.println();
+    System.out.println("database:  " + url);
+    System.out.println("logs:      " + logs);
+    for (MasterProcess p : fleet.masters()) {
+      System.out.println("           " + p.name() + " pid " + p.pid() + " -> " + p.log());
+    }
+    System.out.println("try:       kill -9 <pid> (crash: services move when the lease runs out),");
+    System.out.println(
+        "           kill -STOP <pid> (freeze: the master is fenced; kill -CONT to wake it),");
+    System.out.println("           kill <pid> (clean stop: services move at once)");
+    System.out.println(
+        "status:    java -jar arbiter-cli/target/arbiter.jar status --db '" + url + "'");
+    System.out.println("Ctrl-C stops everything.\n");
+
+    long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
+    try (JdbcClusterStore store =
+        JdbcClusterStore.open(url, db.user(), db.password(), Duration.ofSeconds(3), false)) {
+      while (System.nanoTime() - end < 0 && stopped.getCount() > 0) {
+        try {
+          store.initialize();
+          System.out.println(
+              "---- " + LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss")));
+          System.out.print(StatusView.table(store.status(), false));
+        } catch (ArbiterException e) {
+          System.out.println("(waiting for the masters: " + e.getMessage() + ")");
+        }
+        System.out.flush();
+        stopped.await(interval.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      }
+    }
+    if (stopped.getCount() > 0) {
+      Runtime.getRuntime().removeShutdownHook(stopAll);
+      stopAll.run();
+    }
+    return 0;
+  }
+}

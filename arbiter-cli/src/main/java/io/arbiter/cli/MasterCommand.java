@@ -1,0 +1,118 @@
+package io.arbiter.cli;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.arbiter.Cluster;
+import io.arbiter.ClusterConfig;
+import io.arbiter.MemberState;
+import io.arbiter.cli.workload.BuildFarmWorkload;
+import io.arbiter.cli.workload.TickingService;
+import io.arbiter.jdbc.ArbiterDataSources;
+import io.arbiter.jdbc.Dialect;
+import io.arbiter.jdbc.JdbcClusterStore;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** One master of the build-farm workload, until SIGTERM/Ctrl-C (a clean stop) or a failure. */
+@Command(
+    name = "master",
+    description = "Run one master of the demo build-farm workload against a database.")
+public final class MasterCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(MasterCommand.class);
+
+  @Mixin DbOptions db;
+
+  @Option(names = "--name", required = true, description = "Unique name of this master.")
+  String name;
+
+  @Option(
+      names = "--services",
+      defaultValue = "12",
+      description = "Clustered services to run (default ${DEFAULT-VALUE}).")
+  int services;
+
+  @Option(names = "--service-prefix", defaultValue = "", description = "Prefix for service names.")
+  String servicePrefix;
+
+  @Option(
+      names = "--tick",
+      defaultValue = "250ms",
+      converter = DurationConverter.class,
+      description = "How often each service writes a fenced tick (default ${DEFAULT-VALUE}).")
+  Duration tick;
+
+  @Option(
+      names = "--lease-ttl",
+      defaultValue = "3s",
+      converter = DurationConverter.class,
+      description = "Lease TTL, judged by the database clock (default ${DEFAULT-VALUE}).")
+  Duration leaseTtl;
+
+  @Override
+  public Integer call() throws Exception {
+    String url = db.url("master");
+    ClusterConfig config = ClusterConfig.builder(name).leaseTtl(leaseTtl).build();
+    if (services < 1) {
+      throw new io.arbiter.InvalidConfigException("--services", services, "must be at least 1");
+    }
+    Dialect dialect = Dialect.forUrl(url);
+    JdbcClusterStore store =
+        JdbcClusterStore.open(url, db.user(), db.password(), leaseTtl, db.createSchema);
+    HikariDataSource workloadPool =
+        ArbiterDataSources.create(
+            url, db.user(), db.password(), leaseTtl, Math.min(services, 16), "workload-" + name);
+    AtomicLong accepted = new AtomicLong();
+    AtomicLong rejected = new AtomicLong();
+    Cluster.Builder builder = Cluster.builder(store, config);
+    TickingService.TableOnce table = new TickingService.TableOnce();
+    for (String service : BuildFarmWorkload.serviceNames(servicePrefix, services)) {
+      builder.service(
+          service, new TickingService(workloadPool, dialect, table, tick, accepted, rejected));
+    }
+    Cluster cluster = builder.build();
+    CountDownLatch exited = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  log.info("{}: stopping cleanly", name);
+                  cluster.close();
+                  store.close();
+                  workloadPool.close();
+                  log.info(
+                      "{}: stopped; ticks accepted {}, rejected by the fence {}",
+                      name,
+                      accepted.get(),
+                      rejected.get());
+                  exited.countDown();
+                },
+                "arbiter-shutdown"));
+    try {
+      table.ensure(workloadPool, dialect); // now rather than inside the first service start
+    } catch (java.sql.SQLException e) {
+      log.debug(
+          "tick table not created yet ({}); the first service start will retry", e.toString());
+    }
+    cluster.start();
+    while (true) {
+      if (cluster.state() == MemberState.FAILED) {
+        System.err.println(
+            "arbiter master "
+                + name
+                + ": "
+                + cluster.failure().map(Throwable::getMessage).orElse("failed"));
+        return 2;
+      }
+      if (exited.getCount() == 0) {
+        return 0;
+      }
+      Thread.sleep(200);
+    }
+  }
+}

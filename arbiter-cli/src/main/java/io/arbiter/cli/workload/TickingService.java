@@ -1,0 +1,138 @@
+package io.arbiter.cli.workload;
+
+import io.arbiter.ClusteredService;
+import io.arbiter.FencingTokenRejectedException;
+import io.arbiter.ServiceContext;
+import io.arbiter.jdbc.Dialect;
+import io.arbiter.jdbc.JdbcFence;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A stand-in for a poller or scheduler: while it runs it writes a tick every {@code interval},
+ * fenced by its token. It writes first and waits second, and deliberately does not consult {@link
+ * ServiceContext#isActive()} before writing, so a master that wakes from a freeze really sends its
+ * stale write and the database's fence is what stops it.
+ */
+public final class TickingService implements ClusteredService {
+  private static final Logger log = LoggerFactory.getLogger(TickingService.class);
+
+  private final DataSource dataSource;
+  private final Dialect dialect;
+  private final JdbcFence fence;
+  private final Duration interval;
+  private final AtomicLong accepted;
+  private final AtomicLong rejected;
+  private final TableOnce table;
+  private volatile Run current;
+
+  /** Creates the tick table at the first start of any service sharing it, not at every start. */
+  public static final class TableOnce {
+    private volatile boolean created;
+
+    public synchronized void ensure(DataSource ds, Dialect dialect) throws SQLException {
+      if (!created) {
+        BuildFarmWorkload.createTable(ds, dialect);
+        created = true;
+      }
+    }
+  }
+
+  public TickingService(
+      DataSource dataSource,
+      Dialect dialect,
+      TableOnce table,
+      Duration interval,
+      AtomicLong accepted,
+      AtomicLong rejected) {
+    this.table = table;
+    this.dataSource = dataSource;
+    this.dialect = dialect;
+    this.fence = new JdbcFence(dataSource, dialect);
+    this.interval = interval;
+    this.accepted = accepted;
+    this.rejected = rejected;
+  }
+
+  @Override
+  public void start(ServiceContext context) throws SQLException {
+    table.ensure(dataSource, dialect);
+    Run run = new Run(context);
+    current = run;
+    Thread t = new Thread(run, "tick-" + context.serviceName());
+    t.setDaemon(true);
+    t.start();
+  }
+
+  @Override
+  public void stop(ServiceContext context) throws InterruptedException {
+    Run run = current;
+    if (run != null && run.context == context) {
+      run.stop.countDown();
+      run.done.await(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private final class Run implements Runnable {
+    final ServiceContext context;
+    final CountDownLatch stop = new CountDownLatch(1);
+    final CountDownLatch done = new CountDownLatch(1);
+
+    Run(ServiceContext context) {
+      this.context = context;
+    }
+
+    @Override
+    public void run() {
+      try {
+        do {
+          if (!tick()) {
+            return;
+          }
+        } while (!stop.await(interval.toMillis(), TimeUnit.MILLISECONDS));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        done.countDown();
+      }
+    }
+
+    /** One fenced write; false once the fence has rejected this grant. */
+    private boolean tick() {
+      try {
+        fence.write(
+            context,
+            c -> {
+              try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "INSERT INTO "
+                          + BuildFarmWorkload.TABLE
+                          + " (service, token, member, incarnation, written_at) VALUES (?, ?, ?, ?, "
+                          + dialect.now()
+                          + ")")) {
+                ps.setString(1, context.serviceName());
+                ps.setLong(2, context.token().value());
+                ps.setString(3, context.member().name());
+                ps.setLong(4, context.member().incarnation());
+                return ps.executeUpdate();
+              }
+            });
+        accepted.incrementAndGet();
+        return true;
+      } catch (FencingTokenRejectedException e) {
+        rejected.incrementAndGet();
+        return false; // Arbiter has been told (it logs both tokens) and stops this service
+      } catch (SQLException | RuntimeException e) {
+        log.debug("tick of {} failed: {}", context.serviceName(), e.toString());
+        return true;
+      }
+    }
+  }
+}
