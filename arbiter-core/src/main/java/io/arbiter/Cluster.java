@@ -52,6 +52,8 @@ public final class Cluster implements AutoCloseable {
   private final ExecutorService callbacks;
   private final ScheduledExecutorService watchdog;
   private final List<FencingToken> lostGrants = Collections.synchronizedList(new ArrayList<>());
+  private final List<CompletableFuture<?>> fencedStops =
+      Collections.synchronizedList(new ArrayList<>());
   private final Object lifecycle = new Object();
 
   private volatile boolean started;
@@ -250,7 +252,8 @@ public final class Cluster implements AutoCloseable {
         grant.end(); // isActive() turns false now, before the stop callback even runs
         grants.add(grant);
         lostGrants.add(grant.token());
-        callbacks.execute(() -> slot.stop(grant, "lease lost"));
+        fencedStops.add(
+            CompletableFuture.runAsync(() -> slot.stop(grant, "lease lost"), callbacks));
       }
     }
     log.warn(
@@ -260,6 +263,31 @@ public final class Cluster implements AutoCloseable {
         grants.size(),
         grants.stream().map(g -> g.serviceName() + "@" + g.token().value()).toList());
     renewer.wake();
+  }
+
+  /**
+   * Waits until the stop callbacks of the last self-fence have returned. Rejoining supersedes the
+   * old incarnation, which makes its services claimable at once, so it must wait for them to stop.
+   */
+  void awaitFencedStops() {
+    List<CompletableFuture<?>> pending;
+    synchronized (fencedStops) {
+      pending = new ArrayList<>(fencedStops);
+      fencedStops.clear();
+    }
+    try {
+      CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
+          .get(config.callbackTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      log.warn(
+          "{}: stop callbacks still running after {} ms; rejoining anyway",
+          config.memberName(),
+          config.callbackTimeout().toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      log.warn("a stop callback failed: {}", e.getCause().toString());
+    }
   }
 
   /**

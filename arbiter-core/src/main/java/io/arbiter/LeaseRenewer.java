@@ -79,6 +79,7 @@ final class LeaseRenewer implements Runnable {
         store.register(cluster.serviceNames());
         initialized = true;
       }
+      cluster.awaitFencedStops();
       long sentAt = ticker.nanos();
       MemberId member =
           store.join(

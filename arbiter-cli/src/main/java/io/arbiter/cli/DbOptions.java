@@ -71,6 +71,10 @@ public final class DbOptions {
           db,
           "'" + command + "' needs the JDBC URL of a running database (the demo prints it)");
     }
-    return ArbiterDataSources.validateUrl(db);
+    try {
+      return ArbiterDataSources.validateUrl(db);
+    } catch (InvalidConfigException e) {
+      throw e.renamed("--db", db);
+    }
   }
 }

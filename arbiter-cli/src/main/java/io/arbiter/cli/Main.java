@@ -27,7 +27,13 @@ public final class Main implements Runnable {
   }
 
   public static int run(String... args) {
+    return run(new java.io.PrintWriter(System.err, true), args);
+  }
+
+  /** Runs the command with errors written to {@code err} (tests read them). */
+  public static int run(java.io.PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new Main());
+    cli.setErr(err);
     cli.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           if (e instanceof ArbiterException) {

@@ -57,7 +57,16 @@ public final class MasterCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     String url = db.url("master");
-    ClusterConfig config = ClusterConfig.builder(name).leaseTtl(leaseTtl).build();
+    ClusterConfig config;
+    try {
+      config = ClusterConfig.builder(name).leaseTtl(leaseTtl).build();
+    } catch (io.arbiter.InvalidConfigException e) {
+      throw switch (e.field()) {
+        case "memberName" -> e.renamed("--name", "'" + name + "'");
+        case "leaseTtl" -> e.renamed("--lease-ttl", leaseTtl);
+        default -> e;
+      };
+    }
     if (services < 1) {
       throw new io.arbiter.InvalidConfigException("--services", services, "must be at least 1");
     }

@@ -21,7 +21,7 @@ public final class ArbiterDataSources {
   /** Checks that a JDBC URL names a database Arbiter supports. */
   public static String validateUrl(String url) {
     if (url == null || url.isBlank()) {
-      throw new InvalidConfigException("db", url, "must be a JDBC URL");
+      throw new InvalidConfigException("jdbcUrl", url, "must be a JDBC URL");
     }
     if (url.startsWith("jdbc:postgresql:")
         || url.startsWith("jdbc:mariadb:")
@@ -29,7 +29,7 @@ public final class ArbiterDataSources {
       return url;
     }
     throw new InvalidConfigException(
-        "db",
+        "jdbcUrl",
         url,
         "unknown URL scheme: use jdbc:postgresql://host:port/db, jdbc:mariadb://host:port/db or"
             + " jdbc:mysql://host:port/db");

@@ -43,7 +43,8 @@ final class SqlFailures {
   }
 
   private static boolean isTransient(SQLException e, String state) {
-    return e instanceof SQLTransientException
+    return state.isEmpty() // no SQL error at all: the driver lost or closed the connection
+        || e instanceof SQLTransientException
         || e instanceof SQLRecoverableException
         || e instanceof SQLTimeoutException
         || state.startsWith("08") // connection exception

@@ -1,0 +1,60 @@
+package io.arbiter.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+
+/** Bad input to the `arbiter` command: exit code 2 and a message that names the field and rule. */
+class CommandLineErrorsTest {
+
+  private record Outcome(int code, String err) {}
+
+  private static Outcome run(String... args) {
+    StringWriter err = new StringWriter();
+    int code = Main.run(new PrintWriter(err, true), args);
+    return new Outcome(code, err.toString());
+  }
+
+  @Test
+  void anUnknownUrlSchemeIsRefused() {
+    Outcome o = run("master", "--db", "jdbc:oracle:thin:@db:1521/x", "--name", "m1");
+    assertThat(o.code()).isEqualTo(2);
+    assertThat(o.err()).contains("--db").contains("unknown URL scheme").contains("jdbc:postgresql://");
+  }
+
+  @Test
+  void anEmptyOrOddMemberNameIsRefused() {
+    Outcome empty = run("master", "--db", "jdbc:postgresql://127.0.0.1:1/x", "--name", "");
+    assertThat(empty.code()).isEqualTo(2);
+    assertThat(empty.err()).contains("--name").contains("must not be empty");
+    Outcome odd = run("master", "--db", "jdbc:postgresql://127.0.0.1:1/x", "--name", "a b");
+    assertThat(odd.err()).contains("letters, digits");
+  }
+
+  @Test
+  void aTtlThatCannotBeRenewedIsRefused() {
+    Outcome o = run("master", "--db", "jdbc:postgresql://127.0.0.1:1/x", "--name", "m", "--lease-ttl", "0s");
+    assertThat(o.code()).isEqualTo(2);
+    assertThat(o.err()).contains("--lease-ttl").contains("positive");
+  }
+
+  @Test
+  void aDurationThatIsNotOneSaysHowToWriteIt() {
+    Outcome o = run("master", "--db", "jdbc:postgresql://127.0.0.1:1/x", "--name", "m", "--tick", "often");
+    assertThat(o.code()).isEqualTo(2);
+    assertThat(o.err()).contains("'often' is not a duration").contains("250ms");
+  }
+
+  @Test
+  void statusNeedsARunningDatabase() {
+    Outcome embedded = run("status");
+    assertThat(embedded.code()).isEqualTo(2);
+    assertThat(embedded.err()).contains("needs the JDBC URL of a running database");
+
+    Outcome unreachable = run("status", "--db", "jdbc:postgresql://127.0.0.1:1/nowhere");
+    assertThat(unreachable.code()).isEqualTo(2);
+    assertThat(unreachable.err()).contains("127.0.0.1:1/nowhere").contains("Connection");
+  }
+}
