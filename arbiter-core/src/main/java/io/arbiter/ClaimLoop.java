@@ -58,7 +58,8 @@ final class ClaimLoop implements Runnable {
       } catch (StoreUnavailableException e) {
         log.debug("claim round failed: {}", e.getMessage());
         sleepNanos = config.retryBackoffMin().toNanos();
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
+        // Log and go on: a dead claim thread would leave a live member that never claims.
         log.error("claim round failed unexpectedly: {}", e, e);
         sleepNanos = config.claimPollInterval().toNanos();
       }

@@ -242,18 +242,22 @@ public final class Cluster implements AutoCloseable {
    * parallel, without waiting on the database), and the lease thread rejoins as a new incarnation.
    */
   void selfFence(MemberId member, String reason) {
-    if (!member.equals(lease.current()) || lease.fence() == null) {
-      return;
-    }
     List<ServiceGrant> grants = new ArrayList<>();
-    for (ServiceSlot slot : slots.values()) {
-      ServiceGrant grant = slot.running();
-      if (grant != null) {
-        grant.end(); // isActive() turns false now, before the stop callback even runs
-        grants.add(grant);
-        lostGrants.add(grant.token());
-        fencedStops.add(
-            CompletableFuture.runAsync(() -> slot.stop(grant, "lease lost"), callbacks));
+    // Under the lock of fencedStops: the lease thread rejoins as soon as the lease is fenced, and
+    // awaitFencedStops() must then see every stop registered here, not a partial list.
+    synchronized (fencedStops) {
+      if (!member.equals(lease.current()) || lease.fence() == null) {
+        return;
+      }
+      for (ServiceSlot slot : slots.values()) {
+        ServiceGrant grant = slot.running();
+        if (grant != null) {
+          grant.end(); // isActive() turns false now, before the stop callback even runs
+          grants.add(grant);
+          lostGrants.add(grant.token());
+          fencedStops.add(
+              CompletableFuture.runAsync(() -> slot.stop(grant, "lease lost"), callbacks));
+        }
       }
     }
     log.warn(

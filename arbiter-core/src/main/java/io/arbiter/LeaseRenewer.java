@@ -48,7 +48,7 @@ final class LeaseRenewer implements Runnable {
       try {
         MemberId member = lease.current();
         sleepNanos = member == null ? joinOnce() : renewOnce(member);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         log.error("lease thread of {}: unexpected error, retrying: {}", config.memberName(), e, e);
         sleepNanos = config.retryBackoffMax().toNanos();
       }

@@ -21,7 +21,10 @@ class CommandLineErrorsTest {
   void anUnknownUrlSchemeIsRefused() {
     Outcome o = run("master", "--db", "jdbc:oracle:thin:@db:1521/x", "--name", "m1");
     assertThat(o.code()).isEqualTo(2);
-    assertThat(o.err()).contains("--db").contains("unknown URL scheme").contains("jdbc:postgresql://");
+    assertThat(o.err())
+        .contains("--db")
+        .contains("unknown URL scheme")
+        .contains("jdbc:postgresql://");
   }
 
   @Test
@@ -35,14 +38,23 @@ class CommandLineErrorsTest {
 
   @Test
   void aTtlThatCannotBeRenewedIsRefused() {
-    Outcome o = run("master", "--db", "jdbc:postgresql://127.0.0.1:1/x", "--name", "m", "--lease-ttl", "0s");
+    Outcome o =
+        run(
+            "master",
+            "--db",
+            "jdbc:postgresql://127.0.0.1:1/x",
+            "--name",
+            "m",
+            "--lease-ttl",
+            "0s");
     assertThat(o.code()).isEqualTo(2);
     assertThat(o.err()).contains("--lease-ttl").contains("positive");
   }
 
   @Test
   void aDurationThatIsNotOneSaysHowToWriteIt() {
-    Outcome o = run("master", "--db", "jdbc:postgresql://127.0.0.1:1/x", "--name", "m", "--tick", "often");
+    Outcome o =
+        run("master", "--db", "jdbc:postgresql://127.0.0.1:1/x", "--name", "m", "--tick", "often");
     assertThat(o.code()).isEqualTo(2);
     assertThat(o.err()).contains("'often' is not a duration").contains("250ms");
   }

@@ -40,6 +40,18 @@ public final class ArbiterDataSources {
    */
   public static HikariDataSource create(
       String url, String user, String password, Duration leaseTtl, int poolSize, String poolName) {
+    return create(url, user, password, leaseTtl, poolSize, poolName, null);
+  }
+
+  /** As above, running {@code initSql} (if not null) on every new connection. */
+  public static HikariDataSource create(
+      String url,
+      String user,
+      String password,
+      Duration leaseTtl,
+      int poolSize,
+      String poolName,
+      String initSql) {
     validateUrl(url);
     HikariConfig hc = new HikariConfig();
     if (url.startsWith("jdbc:mysql:")) {
@@ -77,7 +89,7 @@ public final class ArbiterDataSources {
       hc.addDataSourceProperty("connectTimeout", String.valueOf(socketMillis));
       hc.addDataSourceProperty("socketTimeout", String.valueOf(socketMillis));
     }
-    hc.setConnectionInitSql(null);
+    hc.setConnectionInitSql(initSql);
     return new HikariDataSource(hc);
   }
 

@@ -38,6 +38,27 @@ public interface Dialect {
   /** Tells the other masters that the cluster changed; runs inside the caller's transaction. */
   void signalChange(Connection connection) throws SQLException;
 
+  /**
+   * Run once on each of Arbiter's own connections: bounds how long its statements wait for a row
+   * lock (a claim must not hang behind a frozen master's open transaction; it fails and retries).
+   */
+  String sessionInitSql();
+
+  /**
+   * Limits how long the current transaction may sit idle, so that a master frozen inside a fenced
+   * write loses its connection (and its share lock) instead of blocking failover. Returns the
+   * statements to run at the start of the transaction and, if any, after it ends.
+   */
+  IdleTransactionLimit idleTransactionLimit(java.time.Duration limit);
+
+  /** Statements that bound idle time inside one transaction. */
+  record IdleTransactionLimit(String begin, String end) {}
+
+  /** Serializes schema creation between masters that start at the same moment. */
+  void lockSchema(Connection connection) throws SQLException;
+
+  void unlockSchema(Connection connection) throws SQLException;
+
   /** Reads a timestamp column written with {@link #now()}. */
   Instant readInstant(ResultSet rs, String column) throws SQLException;
 

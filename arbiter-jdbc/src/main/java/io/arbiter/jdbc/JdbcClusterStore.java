@@ -84,10 +84,17 @@ public final class JdbcClusterStore implements ClusterStore {
   /** A store with its own connection pool, sized and timed for {@code leaseTtl}; closed with it. */
   public static JdbcClusterStore open(
       String jdbcUrl, String user, String password, Duration leaseTtl, boolean createSchema) {
-    DataSource pool =
+    Dialect dialect = dialectFor(jdbcUrl);
+    com.zaxxer.hikari.HikariDataSource pool =
         ArbiterDataSources.create(
-            jdbcUrl, user, password, leaseTtl, ArbiterDataSources.DEFAULT_POOL_SIZE, "arbiter");
-    return new JdbcClusterStore(pool, dialectFor(jdbcUrl), createSchema, redact(jdbcUrl), true);
+            jdbcUrl,
+            user,
+            password,
+            leaseTtl,
+            ArbiterDataSources.DEFAULT_POOL_SIZE,
+            "arbiter",
+            dialect.sessionInitSql());
+    return new JdbcClusterStore(pool, dialect, createSchema, redact(jdbcUrl), true);
   }
 
   private static Dialect dialectFor(String jdbcUrl) {
@@ -113,7 +120,12 @@ public final class JdbcClusterStore implements ClusterStore {
     inTransaction(
         "checking the schema",
         c -> {
-          schema.ensure(c, createSchema, database);
+          dialect.lockSchema(c);
+          try {
+            schema.ensure(c, createSchema, database);
+          } finally {
+            dialect.unlockSchema(c);
+          }
           return null;
         });
   }
@@ -491,7 +503,8 @@ public final class JdbcClusterStore implements ClusterStore {
         T result = work.apply(c);
         c.commit();
         return result;
-      } catch (SQLException | RuntimeException e) {
+      } catch (Throwable e) {
+        // Any failure, an Error too, rolls back: setAutoCommit(true) below would commit.
         rollbackQuietly(c);
         throw e;
       } finally {

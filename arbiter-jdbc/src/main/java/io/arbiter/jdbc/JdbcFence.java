@@ -1,5 +1,6 @@
 package io.arbiter.jdbc;
 
+import io.arbiter.ClusterConfig;
 import io.arbiter.FencingToken;
 import io.arbiter.FencingTokenRejectedException;
 import io.arbiter.ServiceContext;
@@ -7,6 +8,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
 import javax.sql.DataSource;
 
 /**
@@ -27,7 +30,13 @@ import javax.sql.DataSource;
  * The same check as plain SQL, for code that manages its own transactions, is in the README.
  */
 public final class JdbcFence {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JdbcFence.class);
+
+  /** How long a fenced transaction may sit idle before the database ends it (see below). */
+  public static final Duration DEFAULT_IDLE_LIMIT = ClusterConfig.DEFAULT_LEASE_TTL;
+
   private final DataSource dataSource;
+  private final Dialect.IdleTransactionLimit idleLimit;
   private final String lockGrant;
   private final String checkLease;
 
@@ -37,7 +46,17 @@ public final class JdbcFence {
   }
 
   public JdbcFence(DataSource dataSource, Dialect dialect) {
+    this(dataSource, dialect, DEFAULT_IDLE_LIMIT);
+  }
+
+  /**
+   * @param idleLimit a fenced transaction that sits idle this long is ended by the database, which
+   *     frees its share lock: a master frozen in the middle of a fenced write must not block the
+   *     claim of its successor. Use the lease TTL.
+   */
+  public JdbcFence(DataSource dataSource, Dialect dialect, Duration idleLimit) {
     this.dataSource = dataSource;
+    this.idleLimit = dialect.idleTransactionLimit(idleLimit);
     this.lockGrant =
         "SELECT token, owner_name, owner_incarnation FROM arbiter_service WHERE name = ?"
             + dialect.shareLockClause();
@@ -62,6 +81,7 @@ public final class JdbcFence {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
+        limitIdleTime(c);
         check(c, context.token());
         T result = work.run(c);
         c.commit();
@@ -70,12 +90,33 @@ public final class JdbcFence {
         c.rollback();
         context.fencingRejected(e);
         throw e;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
+      } catch (Throwable e) {
+        c.rollback(); // an Error too: setAutoCommit(true) below would commit
         throw e;
       } finally {
         c.setAutoCommit(true);
+        restoreIdleTime(c);
       }
+    }
+  }
+
+  private void limitIdleTime(Connection c) {
+    try (Statement st = c.createStatement()) {
+      st.execute(idleLimit.begin());
+    } catch (SQLException e) {
+      // MySQL has no idle_transaction_timeout: the fence still holds, only the bound is lost.
+      log.debug("cannot bound idle time in a fenced transaction: {}", e.getMessage());
+    }
+  }
+
+  private void restoreIdleTime(Connection c) {
+    if (idleLimit.end() == null) {
+      return;
+    }
+    try (Statement st = c.createStatement()) {
+      st.execute(idleLimit.end());
+    } catch (SQLException e) {
+      log.debug("cannot restore idle_transaction_timeout: {}", e.getMessage()); // connection gone
     }
   }
 

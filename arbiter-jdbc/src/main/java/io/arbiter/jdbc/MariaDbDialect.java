@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -52,6 +53,36 @@ public final class MariaDbDialect implements Dialect {
   public void signalChange(Connection connection) throws SQLException {
     try (Statement st = connection.createStatement()) {
       st.executeUpdate("UPDATE arbiter_change SET epoch = epoch + 1 WHERE id = 1");
+    }
+  }
+
+  @Override
+  public String sessionInitSql() {
+    return "SET SESSION innodb_lock_wait_timeout = 1";
+  }
+
+  @Override
+  public IdleTransactionLimit idleTransactionLimit(Duration limit) {
+    long seconds = Math.max(1, (limit.toMillis() + 999) / 1000);
+    return new IdleTransactionLimit(
+        "SET SESSION idle_transaction_timeout = " + seconds,
+        "SET SESSION idle_transaction_timeout = DEFAULT");
+  }
+
+  @Override
+  public void lockSchema(Connection connection) throws SQLException {
+    try (Statement st = connection.createStatement();
+        ResultSet rs = st.executeQuery("SELECT GET_LOCK('arbiter_schema', 60)")) {
+      if (!rs.next() || rs.getInt(1) != 1) {
+        throw new SQLException("could not take the schema lock within 60 s", "55P03");
+      }
+    }
+  }
+
+  @Override
+  public void unlockSchema(Connection connection) throws SQLException {
+    try (Statement st = connection.createStatement()) {
+      st.execute("DO RELEASE_LOCK('arbiter_schema')");
     }
   }
 

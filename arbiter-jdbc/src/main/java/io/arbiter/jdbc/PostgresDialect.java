@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 
@@ -13,6 +14,8 @@ import java.time.OffsetDateTime;
 public final class PostgresDialect implements Dialect {
   /** The channel masters LISTEN on for cluster changes. */
   public static final String CHANNEL = "arbiter_cluster";
+
+  private static final long SCHEMA_LOCK_KEY = 0x41524249544552L; // "ARBITER"
 
   @Override
   public String name() {
@@ -55,6 +58,30 @@ public final class PostgresDialect implements Dialect {
     try (Statement st = connection.createStatement()) {
       st.execute("NOTIFY " + CHANNEL);
     }
+  }
+
+  @Override
+  public String sessionInitSql() {
+    return "SET lock_timeout = '1s'";
+  }
+
+  @Override
+  public IdleTransactionLimit idleTransactionLimit(Duration limit) {
+    // SET LOCAL lasts until the end of the transaction; nothing to undo.
+    return new IdleTransactionLimit(
+        "SET LOCAL idle_in_transaction_session_timeout = " + Math.max(1, limit.toMillis()), null);
+  }
+
+  @Override
+  public void lockSchema(Connection connection) throws SQLException {
+    try (Statement st = connection.createStatement()) {
+      st.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK_KEY + ")"); // freed at commit
+    }
+  }
+
+  @Override
+  public void unlockSchema(Connection connection) {
+    // transaction-scoped: released by the commit or rollback
   }
 
   @Override

@@ -36,18 +36,20 @@ final class SchemaManager {
 
   /** Returns the installed version, 0 if there is no Arbiter schema. */
   int installedVersion(Connection c) throws SQLException {
+    // Look the table up rather than let a SELECT fail: a failed statement would abort (and a
+    // rollback would end) the transaction that holds the schema lock.
+    try (ResultSet tables =
+        c.getMetaData()
+            .getTables(
+                c.getCatalog(), c.getSchema(), "arbiter_schema_version", new String[] {"TABLE"})) {
+      if (!tables.next()) {
+        return 0;
+      }
+    }
     try (Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT MAX(version) FROM arbiter_schema_version")) {
       rs.next();
       return rs.getInt(1);
-    } catch (SQLException e) {
-      if (dialect.isUndefinedTable(e)) {
-        if (!c.getAutoCommit()) {
-          c.rollback();
-        }
-        return 0;
-      }
-      throw e;
     }
   }
 

@@ -248,6 +248,77 @@ class ClusterEngineTest {
   }
 
   @Test
+  void aFencedTransactionLeftOpenByAFrozenMasterDoesNotBlockFailover() throws Exception {
+    FaultProxy proxy = closeLater(FaultProxy.forUrl(db.jdbcUrl()));
+    Cluster a = member("a", proxy.jdbcUrl(db.jdbcUrl()), "svc");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> a.runningServices().contains(prefix + "svc"));
+    ServiceContext onA = ledger.running(prefix + "svc").orElseThrow();
+    Cluster b = member("b", db.jdbcUrl(), "svc");
+    assertThat(b.awaitActive(Duration.ofSeconds(10))).isTrue();
+
+    // A's fenced write takes the share lock on the service row, then A "freezes" inside it while
+    // its link to the database is cut: the session sits idle in transaction.
+    JdbcFence fence = new JdbcFence(store(db.jdbcUrl()).dataSource(), db.jdbcUrl());
+    java.util.concurrent.CompletableFuture<Object> frozenWrite =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return fence.write(
+                    onA,
+                    c -> {
+                      proxy.mode(FaultProxy.Mode.BLACKHOLE);
+                      try {
+                        Thread.sleep(TTL.multipliedBy(3).toMillis());
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                      return 1;
+                    });
+              } catch (Exception e) {
+                return e;
+              }
+            });
+    long cut = System.nanoTime();
+    await()
+        .atMost(TTL.multipliedBy(2).plusSeconds(2))
+        .until(() -> b.runningServices().contains(prefix + "svc"));
+    assertThat((System.nanoTime() - cut) / 1_000_000)
+        .as("failover despite the open fenced transaction, ms")
+        .isLessThan(TTL.multipliedBy(2).plusSeconds(2).toMillis());
+    assertThat(frozenWrite.get())
+        .as("the frozen write did not commit")
+        .isInstanceOf(Exception.class);
+  }
+
+  @Test
+  void mastersCreatingTheSchemaAtTheSameMomentAllSucceed() throws Exception {
+    TestDatabase empty = closeLater(TestDatabases.embeddedPostgres());
+    List<JdbcClusterStore> stores = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      stores.add(store(empty.jdbcUrl()));
+    }
+    java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(stores.size());
+    List<java.util.concurrent.CompletableFuture<Void>> inits = new ArrayList<>();
+    for (JdbcClusterStore s : stores) {
+      inits.add(
+          java.util.concurrent.CompletableFuture.runAsync(
+              () -> {
+                try {
+                  go.await();
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+                s.initialize();
+              }));
+    }
+    for (var f : inits) {
+      f.get(); // throws if any of them failed
+    }
+  }
+
+  @Test
   void wrongCredentialsFailWithAClearMessage() throws Exception {
     String url = db.jdbcUrl().replace("user=postgres", "user=nobody_here");
     Cluster a = member("a", url, "svc");
