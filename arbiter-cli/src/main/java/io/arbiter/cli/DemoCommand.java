@@ -1,6 +1,8 @@
 package io.arbiter.cli;
 
 import io.arbiter.ArbiterException;
+import io.arbiter.chaos.MasterFleet;
+import io.arbiter.chaos.MasterProcess;
 import io.arbiter.jdbc.JdbcClusterStore;
 import java.nio.file.Files;
 import java.nio.file.Path;

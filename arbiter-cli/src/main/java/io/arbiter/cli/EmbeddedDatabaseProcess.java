@@ -1,5 +1,6 @@
 package io.arbiter.cli;
 
+import io.arbiter.chaos.MasterProcess;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

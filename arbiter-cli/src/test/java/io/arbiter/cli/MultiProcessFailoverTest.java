@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.arbiter.ClusterStatus;
+import io.arbiter.chaos.MasterFleet;
+import io.arbiter.chaos.MasterProcess;
+import io.arbiter.chaos.TickHistory;
 import io.arbiter.cli.workload.BuildFarmWorkload;
-import io.arbiter.cli.workload.TickHistory;
 import io.arbiter.jdbc.JdbcClusterStore;
 import io.arbiter.testkit.TestDatabase;
 import io.arbiter.testkit.TestDatabases;

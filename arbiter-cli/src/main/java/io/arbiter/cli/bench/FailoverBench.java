@@ -2,13 +2,13 @@ package io.arbiter.cli.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.arbiter.ClusterStatus;
+import io.arbiter.chaos.MasterFleet;
+import io.arbiter.chaos.MasterProcess;
+import io.arbiter.chaos.TickHistory;
 import io.arbiter.cli.DbOptions;
 import io.arbiter.cli.DurationConverter;
 import io.arbiter.cli.EmbeddedDatabase;
-import io.arbiter.cli.MasterFleet;
-import io.arbiter.cli.MasterProcess;
 import io.arbiter.cli.workload.BuildFarmWorkload;
-import io.arbiter.cli.workload.TickHistory;
 import io.arbiter.jdbc.ArbiterDataSources;
 import io.arbiter.jdbc.Dialect;
 import io.arbiter.jdbc.JdbcClusterStore;

@@ -14,7 +14,7 @@ import javax.sql.DataSource;
  * are the evidence that `arbiter bench` and the tests read back: who ran what, under which token.
  */
 public final class BuildFarmWorkload {
-  public static final String TABLE = "arbiter_demo_tick";
+  public static final String TABLE = io.arbiter.chaos.TickHistory.TABLE;
 
   private static final String[] NAMES = {
     "poller-arbiter",

@@ -1,4 +1,4 @@
-package io.arbiter.cli;
+package io.arbiter.chaos;
 
 import java.io.IOException;
 import java.nio.file.Path;

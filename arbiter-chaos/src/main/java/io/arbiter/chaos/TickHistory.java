@@ -1,4 +1,4 @@
-package io.arbiter.cli.workload;
+package io.arbiter.chaos;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -14,6 +14,9 @@ import java.util.List;
  * incarnation. Anything else is a violation: a stale-token write that was accepted.
  */
 public final class TickHistory {
+  /** The table the demo workload's services write their fenced ticks to. */
+  public static final String TABLE = "arbiter_demo_tick";
+
   private TickHistory() {}
 
   /** A violation, described for a person. */
@@ -25,7 +28,7 @@ public final class TickHistory {
         "SELECT service, id, token, member, incarnation, max_before FROM (SELECT service, id, token,"
             + " member, incarnation, MAX(token) OVER (PARTITION BY service ORDER BY id ROWS BETWEEN"
             + " UNBOUNDED PRECEDING AND 1 PRECEDING) AS max_before FROM "
-            + BuildFarmWorkload.TABLE
+            + TABLE
             + " WHERE service LIKE ?) x WHERE token < max_before ORDER BY service, id";
     try (PreparedStatement ps = c.prepareStatement(backwards)) {
       ps.setString(1, servicePrefix + "%");
@@ -50,7 +53,7 @@ public final class TickHistory {
     String split =
         "SELECT service, token, MIN(member) AS a, MAX(member) AS b, MIN(incarnation) AS ia,"
             + " MAX(incarnation) AS ib FROM "
-            + BuildFarmWorkload.TABLE
+            + TABLE
             + " WHERE service LIKE ?"
             + " GROUP BY service, token HAVING MIN(member) <> MAX(member) OR MIN(incarnation) <>"
             + " MAX(incarnation)";
@@ -80,8 +83,7 @@ public final class TickHistory {
   /** Total accepted ticks for services with this prefix. */
   public static long count(Connection c, String servicePrefix) throws SQLException {
     try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT COUNT(*) FROM " + BuildFarmWorkload.TABLE + " WHERE service LIKE ?")) {
+        c.prepareStatement("SELECT COUNT(*) FROM " + TABLE + " WHERE service LIKE ?")) {
       ps.setString(1, servicePrefix + "%");
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();

@@ -1,4 +1,4 @@
-package io.arbiter.cli;
+package io.arbiter.chaos;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,10 +23,13 @@ public final class MasterProcess {
     this.log = log;
   }
 
+  /** The `arbiter` command's main class, run in each child JVM with this JVM's classpath. */
+  public static final String MAIN_CLASS = "io.arbiter.cli.Main";
+
   private static final Path SETSID = Path.of("/usr/bin/setsid");
 
   /** The command that runs {@code arbiter master ARGS} with this JVM's classpath. */
-  static List<String> javaCommand(List<String> masterArgs) {
+  public static List<String> javaCommand(List<String> masterArgs) {
     List<String> args = new ArrayList<>(List.of("master"));
     args.addAll(masterArgs);
     return arbiterCommand(args);
@@ -37,7 +40,7 @@ public final class MasterProcess {
    * where there is one: a Ctrl-C in the terminal then reaches only the parent, which stops its
    * children in order (masters first, the database last).
    */
-  static List<String> arbiterCommand(List<String> arbiterArgs) {
+  public static List<String> arbiterCommand(List<String> arbiterArgs) {
     List<String> cmd = new ArrayList<>();
     if (Files.isExecutable(SETSID)) {
       cmd.add(SETSID.toString());
@@ -48,7 +51,7 @@ public final class MasterProcess {
     cmd.add("-XX:TieredStopAtLevel=1");
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Main.class.getName());
+    cmd.add(MAIN_CLASS);
     cmd.addAll(arbiterArgs);
     return cmd;
   }
