@@ -2,6 +2,7 @@ package io.arbiter;
 
 import io.arbiter.spi.ClusterStore;
 import io.arbiter.time.Ticker;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -45,6 +46,8 @@ public final class Cluster implements AutoCloseable {
   private final ClusterStore store;
   private final ClusterConfig config;
   private final Ticker ticker;
+  private final Clock clock;
+  private final ClusterListener listener;
   private final Map<String, ServiceSlot> slots;
   private final MemberLease lease;
   private final LeaseRenewer renewer;
@@ -60,6 +63,7 @@ public final class Cluster implements AutoCloseable {
   private volatile boolean closing;
   private volatile ArbiterException failure;
   private volatile long lastWatchdogNanos;
+  private volatile long lastWallMinusMonoMillis;
   private Thread renewerThread;
   private Thread claimThread;
   private AutoCloseable subscription;
@@ -68,9 +72,17 @@ public final class Cluster implements AutoCloseable {
     this.store = b.store;
     this.config = b.config;
     this.ticker = b.ticker;
+    this.clock = b.clock;
+    this.listener = b.listener;
     this.slots = Collections.unmodifiableMap(new LinkedHashMap<>(b.services));
-    this.lease = new MemberLease(ticker, config.leaseTtl(), config.selfFenceMargin());
-    this.renewer = new LeaseRenewer(this, store, config, lease, ticker);
+    // The lease is measured on the monotonic ticker, never on the wall clock, unless that very
+    // mistake is planted to prove that the chaos checker catches it.
+    Ticker leaseClock =
+        PlantedBugs.isPlanted(PlantedBugs.Bug.WALL_CLOCK_LEASE)
+            ? () -> clock.millis() * 1_000_000L
+            : ticker;
+    this.lease = new MemberLease(leaseClock, config.leaseTtl(), config.selfFenceMargin());
+    this.renewer = new LeaseRenewer(this, store, config, lease, ticker, leaseClock);
     this.claimLoop = new ClaimLoop(this, store, config, lease, slots, ticker);
     this.callbacks =
         Executors.newCachedThreadPool(threads("arbiter-service-" + config.memberName()));
@@ -93,6 +105,13 @@ public final class Cluster implements AutoCloseable {
       started = true;
     }
     log.info("starting cluster member: {}, services={}", config, slots.keySet());
+    if (!PlantedBugs.planted().isEmpty()) {
+      log.error(
+          "{}: safety mechanisms deliberately broken for a checker test: {}",
+          config.memberName(),
+          PlantedBugs.planted());
+    }
+    lastWallMinusMonoMillis = clock.millis() - TimeUnit.NANOSECONDS.toMillis(ticker.nanos());
     long watchdogPeriod = Math.max(10, Math.min(100, config.selfFenceMargin().toMillis() / 4));
     lastWatchdogNanos = ticker.nanos();
     watchdog.scheduleAtFixedRate(
@@ -217,7 +236,8 @@ public final class Cluster implements AutoCloseable {
     claimLoop.wake();
   }
 
-  void onJoined(MemberId member) {
+  void onJoined(MemberId member, long sentNanos) {
+    listener.joined(member, sentNanos);
     log.info(
         "{} joined the cluster (lease {} ms by the database clock, renewed every {} ms)",
         member,
@@ -266,6 +286,7 @@ public final class Cluster implements AutoCloseable {
         reason,
         grants.size(),
         grants.stream().map(g -> g.serviceName() + "@" + g.token().value()).toList());
+    listener.fenced(member, reason);
     renewer.wake();
   }
 
@@ -367,14 +388,35 @@ public final class Cluster implements AutoCloseable {
           TimeUnit.NANOSECONDS.toMillis(gap),
           config.leaseTtl().toMillis());
     }
+    watchWallClock(now);
     MemberId member = lease.current();
-    if (member != null && lease.hasRunOut()) {
+    if (member != null
+        && lease.hasRunOut()
+        && !PlantedBugs.isPlanted(PlantedBugs.Bug.NO_SELF_FENCE)) {
       selfFence(
           member,
           "no successful renewal for "
               + TimeUnit.NANOSECONDS.toMillis(lease.nanosSinceLastRenewalSent())
               + " ms, the lease ran out on this master's clock");
     }
+  }
+
+  /** Warns when the wall clock jumps: harmless for leases, but the operator should know. */
+  private void watchWallClock(long monoNanos) {
+    long offset = clock.millis() - TimeUnit.NANOSECONDS.toMillis(monoNanos);
+    long jump = offset - lastWallMinusMonoMillis;
+    lastWallMinusMonoMillis = offset;
+    if (Math.abs(jump) >= 1000) {
+      log.warn(
+          "{}: the wall clock jumped by {} ms; leases do not use it (database clock and monotonic"
+              + " clock), so nothing changes",
+          config.memberName(),
+          jump);
+    }
+  }
+
+  void onRenewed(MemberId member, long sentNanos) {
+    listener.renewed(member, sentNanos);
   }
 
   /** After a rejoin, says who holds each service this master lost, naming both tokens. */
@@ -489,6 +531,8 @@ public final class Cluster implements AutoCloseable {
     private final ClusterConfig config;
     private final Map<String, ServiceSlot> services = new LinkedHashMap<>();
     private Ticker ticker = Ticker.system();
+    private Clock clock = Clock.systemUTC();
+    private ClusterListener listener = new ClusterListener() {};
 
     private Builder(ClusterStore store, ClusterConfig config) {
       if (store == null) {
@@ -516,6 +560,21 @@ public final class Cluster implements AutoCloseable {
     /** The monotonic clock for the lease; tests pass a manual one. */
     public Builder ticker(Ticker ticker) {
       this.ticker = ticker;
+      return this;
+    }
+
+    /**
+     * The wall clock. Arbiter never measures a lease with it (leases use the database clock and the
+     * monotonic ticker); it only watches it to warn when it jumps.
+     */
+    public Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    /** Hears joins, renewals and fences (metrics, audit, the chaos checker's history). */
+    public Builder listener(ClusterListener listener) {
+      this.listener = listener;
       return this;
     }
 

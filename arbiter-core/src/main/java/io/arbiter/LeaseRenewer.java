@@ -22,6 +22,7 @@ final class LeaseRenewer implements Runnable {
   private final ClusterConfig config;
   private final MemberLease lease;
   private final Ticker ticker;
+  private final Ticker leaseClock;
   private final Wakeup wakeup = new Wakeup();
   private final MemberInfo info = MemberInfo.ofThisProcess();
 
@@ -31,8 +32,18 @@ final class LeaseRenewer implements Runnable {
   private long nameConflictSinceNanos;
   private int unreachableAttempts;
 
+  /**
+   * @param ticker the monotonic clock, for listeners
+   * @param leaseClock the clock the lease is measured on: the same ticker, unless a bug is planted
+   */
   LeaseRenewer(
-      Cluster cluster, ClusterStore store, ClusterConfig config, MemberLease lease, Ticker ticker) {
+      Cluster cluster,
+      ClusterStore store,
+      ClusterConfig config,
+      MemberLease lease,
+      Ticker ticker,
+      Ticker leaseClock) {
+    this.leaseClock = leaseClock;
     this.cluster = cluster;
     this.store = store;
     this.config = config;
@@ -80,7 +91,8 @@ final class LeaseRenewer implements Runnable {
         initialized = true;
       }
       cluster.awaitFencedStops();
-      long sentAt = ticker.nanos();
+      long sentNanos = ticker.nanos();
+      long sentAt = leaseClock.nanos();
       MemberId member =
           store.join(
               config.memberName(), config.leaseTtl(), Optional.ofNullable(lease.previous()), info);
@@ -91,7 +103,7 @@ final class LeaseRenewer implements Runnable {
       unreachableAttempts = 0;
       nameConflictSinceNanos = 0;
       backoffNanos = config.retryBackoffMin().toNanos();
-      cluster.onJoined(member);
+      cluster.onJoined(member, sentNanos);
       return config.renewInterval().toNanos();
     } catch (MemberNameInUseException e) {
       return onNameConflict(e);
@@ -134,7 +146,8 @@ final class LeaseRenewer implements Runnable {
   }
 
   private long renewOnce(MemberId member) {
-    long sentAt = ticker.nanos();
+    long sentNanos = ticker.nanos();
+    long sentAt = leaseClock.nanos();
     try {
       boolean renewed = store.renew(member, config.leaseTtl());
       if (!renewed) {
@@ -142,11 +155,14 @@ final class LeaseRenewer implements Runnable {
         return 0; // rejoin at once
       }
       MemberState before = lease.state();
-      if (lease.renewed(member, sentAt) && before == MemberState.SUSPECT) {
-        log.info("{}: database answers again, lease renewed", member);
-        cluster.wakeClaims();
+      if (lease.renewed(member, sentAt)) {
+        cluster.onRenewed(member, sentNanos);
+        if (before == MemberState.SUSPECT) {
+          log.info("{}: database answers again, lease renewed", member);
+          cluster.wakeClaims();
+        }
       }
-      return Math.max(0, sentAt + config.renewInterval().toNanos() - ticker.nanos());
+      return Math.max(0, sentNanos + config.renewInterval().toNanos() - ticker.nanos());
     } catch (StoreUnavailableException e) {
       if (lease.renewalFailed(member)) {
         log.warn(

@@ -32,6 +32,9 @@ final class ServiceGrant implements ServiceContext {
 
   @Override
   public boolean isActive() {
+    if (PlantedBugs.isPlanted(PlantedBugs.Bug.NO_SELF_FENCE)) {
+      return !ended && token.holder().equals(lease.current()); // ignores the deadline: a bug
+    }
     return !ended && lease.isValid(token.holder());
   }
 

@@ -5,6 +5,7 @@ import io.arbiter.Cluster;
 import io.arbiter.ClusterConfig;
 import io.arbiter.MemberState;
 import io.arbiter.cli.workload.BuildFarmWorkload;
+import io.arbiter.cli.workload.MasterHistory;
 import io.arbiter.cli.workload.TickingService;
 import io.arbiter.jdbc.ArbiterDataSources;
 import io.arbiter.jdbc.Dialect;
@@ -54,8 +55,47 @@ public final class MasterCommand implements Callable<Integer> {
       description = "Lease TTL, judged by the database clock (default ${DEFAULT-VALUE}).")
   Duration leaseTtl;
 
+  @Option(
+      names = "--work",
+      defaultValue = "50ms",
+      converter = DurationConverter.class,
+      description =
+          "Work each service does between deciding to write and writing (default ${DEFAULT-VALUE}).")
+  Duration work;
+
+  @Option(
+      names = "--history",
+      description = "Append what this master does to this file (JSON lines).")
+  java.nio.file.Path historyFile;
+
+  @Option(
+      names = "--clock-offset-file",
+      description = "Shift this master's wall clock by the milliseconds written in this file.")
+  java.nio.file.Path clockOffsetFile;
+
+  @Option(
+      names = "--plant-bug",
+      description =
+          "Break a safety mechanism on purpose (checker tests): ${COMPLETION-CANDIDATES}.",
+      completionCandidates = BugNames.class)
+  java.util.List<String> plantBugs = new java.util.ArrayList<>();
+
+  /** The names --plant-bug accepts. */
+  static final class BugNames implements Iterable<String> {
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return java.util.Arrays.stream(io.arbiter.PlantedBugs.Bug.values())
+          .map(io.arbiter.PlantedBugs.Bug::label)
+          .iterator();
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
+    java.util.Set<io.arbiter.PlantedBugs.Bug> bugs =
+        java.util.EnumSet.noneOf(io.arbiter.PlantedBugs.Bug.class);
+    plantBugs.forEach(b -> bugs.add(io.arbiter.PlantedBugs.Bug.of(b)));
+    io.arbiter.PlantedBugs.plant(bugs);
     String url = db.url("master");
     ClusterConfig config;
     try {
@@ -78,11 +118,24 @@ public final class MasterCommand implements Callable<Integer> {
             url, db.user(), db.password(), leaseTtl, Math.min(services, 16), "workload-" + name);
     AtomicLong accepted = new AtomicLong();
     AtomicLong rejected = new AtomicLong();
-    Cluster.Builder builder = Cluster.builder(store, config);
+    MasterHistory history =
+        historyFile == null
+            ? MasterHistory.none()
+            : MasterHistory.open(
+                historyFile,
+                name,
+                config.leaseTtl().toMillis(),
+                config.selfFenceMargin().toMillis());
+    Cluster.Builder builder = Cluster.builder(store, config).listener(history);
+    if (clockOffsetFile != null) {
+      builder.clock(new OffsetClock(clockOffsetFile));
+    }
     TickingService.TableOnce table = new TickingService.TableOnce();
     for (String service : BuildFarmWorkload.serviceNames(servicePrefix, services)) {
       builder.service(
-          service, new TickingService(workloadPool, dialect, table, tick, accepted, rejected));
+          service,
+          new TickingService(
+              workloadPool, dialect, table, tick, work, history, accepted, rejected));
     }
     Cluster cluster = builder.build();
     CountDownLatch exited = new CountDownLatch(1);
@@ -94,6 +147,11 @@ public final class MasterCommand implements Callable<Integer> {
                   cluster.close();
                   store.close();
                   workloadPool.close();
+                  try {
+                    history.close();
+                  } catch (java.io.IOException e) {
+                    log.warn("closing the history: {}", e.toString());
+                  }
                   log.info(
                       "{}: stopped; ticks accepted {}, rejected by the fence {}",
                       name,

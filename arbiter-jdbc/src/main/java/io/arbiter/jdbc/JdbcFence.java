@@ -3,6 +3,7 @@ package io.arbiter.jdbc;
 import io.arbiter.ClusterConfig;
 import io.arbiter.FencingToken;
 import io.arbiter.FencingTokenRejectedException;
+import io.arbiter.PlantedBugs;
 import io.arbiter.ServiceContext;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -127,6 +128,9 @@ public final class JdbcFence {
    * @throws FencingTokenRejectedException if the token is stale or its holder's lease has expired
    */
   public void check(Connection c, FencingToken token) throws SQLException {
+    if (PlantedBugs.isPlanted(PlantedBugs.Bug.SKIP_FENCE)) {
+      return; // deliberately broken, to prove the chaos checker catches stale writes
+    }
     long current;
     String owner;
     try (PreparedStatement ps = c.prepareStatement(lockGrant)) {

@@ -112,7 +112,9 @@ public final class FailoverBench implements Callable<Integer> {
                   "--lease-ttl",
                   leaseTtl.toMillis() + "ms",
                   "--tick",
-                  "20ms"));
+                  "100ms",
+                  "--work",
+                  "0ms"));
       args.addAll(db.credentialArgs());
       for (int i = 1; i <= masters; i++) {
         fleet.start(prefix + "m" + i, args);

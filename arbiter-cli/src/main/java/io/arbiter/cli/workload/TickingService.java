@@ -16,10 +16,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A stand-in for a poller or scheduler: while it runs it writes a tick every {@code interval},
- * fenced by its token. It writes first and waits second, and deliberately does not consult {@link
- * ServiceContext#isActive()} before writing, so a master that wakes from a freeze really sends its
- * stale write and the database's fence is what stops it.
+ * A stand-in for a poller or scheduler. Every {@code interval} it decides to act, checks {@link
+ * ServiceContext#isActive()} (the cheap local check), does some work (as a poller fetches from a
+ * repository), then writes a tick fenced by its token. A master frozen between the check and the
+ * write wakes up with a stale token: its write reaches the database and the fence rejects it, which
+ * is exactly the case fencing exists for. Every attempt goes to the {@link MasterHistory}.
  */
 public final class TickingService implements ClusteredService {
   private static final Logger log = LoggerFactory.getLogger(TickingService.class);
@@ -31,6 +32,8 @@ public final class TickingService implements ClusteredService {
   private final AtomicLong accepted;
   private final AtomicLong rejected;
   private final TableOnce table;
+  private final Duration work;
+  private final MasterHistory history;
   private volatile Run current;
 
   /** Creates the tick table at the first start of any service sharing it, not at every start. */
@@ -50,9 +53,13 @@ public final class TickingService implements ClusteredService {
       Dialect dialect,
       TableOnce table,
       Duration interval,
+      Duration work,
+      MasterHistory history,
       AtomicLong accepted,
       AtomicLong rejected) {
     this.table = table;
+    this.work = work;
+    this.history = history;
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.fence = new JdbcFence(dataSource, dialect);
@@ -104,8 +111,16 @@ public final class TickingService implements ClusteredService {
       }
     }
 
-    /** One fenced write; false once the fence has rejected this grant. */
-    private boolean tick() {
+    /** One decision to act; false once the fence has rejected this grant or it was stopped. */
+    private boolean tick() throws InterruptedException {
+      long decided = System.nanoTime();
+      if (!context.isActive()) {
+        history.act(context.token(), decided, MasterHistory.Outcome.SKIPPED);
+        return true; // the lease ran out here: Arbiter is stopping this service
+      }
+      if (!work.isZero() && stop.await(work.toMillis(), TimeUnit.MILLISECONDS)) {
+        return false; // stopped during the work: abandon it, write nothing
+      }
       try {
         fence.write(
             context,
@@ -125,11 +140,14 @@ public final class TickingService implements ClusteredService {
               }
             });
         accepted.incrementAndGet();
+        history.act(context.token(), decided, MasterHistory.Outcome.OK);
         return true;
       } catch (FencingTokenRejectedException e) {
         rejected.incrementAndGet();
+        history.act(context.token(), decided, MasterHistory.Outcome.REJECTED);
         return false; // Arbiter has been told (it logs both tokens) and stops this service
       } catch (SQLException | RuntimeException e) {
+        history.act(context.token(), decided, MasterHistory.Outcome.UNKNOWN);
         log.debug("tick of {} failed: {}", context.serviceName(), e.toString());
         return true;
       }
