@@ -7,10 +7,16 @@ import io.arbiter.testkit.TestDatabases;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 
 /**
  * The SPI contract on the PostgreSQL server named by ARBITER_TEST_POSTGRES_URL (skipped if unset).
  */
+@EnabledIfEnvironmentVariable(
+    named = "ARBITER_TEST_POSTGRES_URL",
+    matches = ".+",
+    disabledReason =
+        "set ARBITER_TEST_POSTGRES_URL to a JDBC URL of a PostgreSQL server to run the contract on it (.ci/run does)")
 class PostgresServerStoreTest extends ClusterStoreContract {
   private static TestDatabase db;
 
