@@ -1,0 +1,170 @@
+package io.arbiter.balance;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Computes who should run what from facts every master can read (members, capacities, tags,
+ * services, weights, rules), so every master computes the same answer without talking to the
+ * others.
+ *
+ * <p>The scheme is <em>weighted rendezvous hashing with bounded load</em>. Each (service, master)
+ * pair gets a pseudo-random score from a hash of the two names, scaled by the master's capacity
+ * (the logarithmic method of Schindelhauer and Schomaker, so that a master's share is proportional
+ * to its capacity). Services are taken in a fixed order (heaviest first, then by hash), and each
+ * goes to the highest-scoring eligible master that still has room. Room is the master's fair share
+ * of the total weight plus the weight of the heaviest service, so no master ends up more than one
+ * service above its share (Mirrokni, Thorup and Zadimoghaddam, "Consistent hashing with bounded
+ * loads").
+ *
+ * <p>Why this scheme: it needs no leader and no state beyond what is in the database. Scores do not
+ * depend on which other masters exist, so when a master joins, mostly the services that rank it
+ * first move to it, and when one leaves, mostly only its own services move.
+ */
+public final class Balancer {
+  private Balancer() {}
+
+  public static Assignment assign(
+      Collection<MemberSpec> members, Collection<ServiceSpec> services) {
+    List<MemberSpec> live =
+        members.stream().sorted(Comparator.comparing(MemberSpec::name)).toList();
+    List<MemberSpec> open = live.stream().filter(m -> !m.draining() && m.capacity() > 0).toList();
+    Map<String, Set<String>> local = new TreeMap<>();
+    Map<String, String> unplaceable = new TreeMap<>();
+    List<ServiceSpec> exclusive = new ArrayList<>();
+    for (ServiceSpec s : services) {
+      if (s.placement().local()) {
+        Set<String> where = new LinkedHashSet<>();
+        open.stream().filter(s.placement()::allows).forEach(m -> where.add(m.name()));
+        if (where.isEmpty()) {
+          unplaceable.put(s.name(), whyNot(s, live));
+        } else {
+          local.put(s.name(), where);
+        }
+      } else {
+        exclusive.add(s);
+      }
+    }
+    exclusive.sort(
+        Comparator.comparingDouble(ServiceSpec::weight)
+            .reversed()
+            .thenComparingLong(s -> hash(s.name()))
+            .thenComparing(ServiceSpec::name));
+
+    double totalWeight = exclusive.stream().mapToDouble(ServiceSpec::weight).sum();
+    double totalCapacity = open.stream().mapToDouble(MemberSpec::capacity).sum();
+    double heaviest = exclusive.stream().mapToDouble(ServiceSpec::weight).max().orElse(0);
+    Map<String, Double> room = new HashMap<>();
+    for (MemberSpec m : open) {
+      room.put(m.name(), totalWeight * m.capacity() / totalCapacity + heaviest);
+    }
+
+    Map<String, String> owners = new TreeMap<>();
+    Map<String, Double> load = new HashMap<>();
+    Map<String, Set<String>> groupsOn = new HashMap<>();
+    for (ServiceSpec s : exclusive) {
+      List<MemberSpec> eligible = new ArrayList<>();
+      for (MemberSpec m : open) {
+        if (s.placement().allows(m)
+            && s.placement()
+                .antiAffinityGroup()
+                .map(g -> !groupsOn.getOrDefault(m.name(), Set.of()).contains(g))
+                .orElse(true)) {
+          eligible.add(m);
+        }
+      }
+      if (eligible.isEmpty()) {
+        unplaceable.put(s.name(), whyNot(s, live));
+        continue;
+      }
+      eligible.sort(Comparator.comparingDouble((MemberSpec m) -> -score(s.name(), m)));
+      MemberSpec chosen = null;
+      for (MemberSpec m : eligible) {
+        if (load.getOrDefault(m.name(), 0.0) + s.weight() <= room.get(m.name()) + 1e-9) {
+          chosen = m;
+          break;
+        }
+      }
+      if (chosen == null) {
+        // Rules narrowed the choice so far that no eligible master has room: take the one least
+        // loaded for its capacity, rather than leave the service unplaced.
+        chosen =
+            eligible.stream()
+                .min(
+                    Comparator.comparingDouble(
+                        m -> load.getOrDefault(m.name(), 0.0) / m.capacity()))
+                .orElseThrow();
+      }
+      owners.put(s.name(), chosen.name());
+      load.merge(chosen.name(), s.weight(), Double::sum);
+      s.placement()
+          .antiAffinityGroup()
+          .ifPresent(
+              g -> groupsOn.computeIfAbsent(owners.get(s.name()), k -> new HashSet<>()).add(g));
+    }
+    return new Assignment(owners, local, unplaceable);
+  }
+
+  private static String whyNot(ServiceSpec s, List<MemberSpec> live) {
+    Placement p = s.placement();
+    if (live.isEmpty()) {
+      return "no live master";
+    }
+    if (p.pinnedTo().isPresent()) {
+      String pin = p.pinnedTo().get();
+      return live.stream()
+          .filter(m -> m.name().equals(pin))
+          .findFirst()
+          .map(
+              m ->
+                  m.draining()
+                      ? "pinned to " + pin + ", which is draining"
+                      : "pinned to " + pin + ", which has no room or lacks a required tag")
+          .orElse("pinned to " + pin + ", which is not live");
+    }
+    if (p.requiredTag().isPresent()
+        && live.stream().noneMatch(m -> m.tags().contains(p.requiredTag().get()))) {
+      return "no live master has tag '" + p.requiredTag().get() + "'";
+    }
+    if (p.antiAffinityGroup().isPresent()) {
+      return "anti-affinity group '"
+          + p.antiAffinityGroup().get()
+          + "' has more services than eligible masters";
+    }
+    return "every eligible master is draining or has capacity 0";
+  }
+
+  /**
+   * The weighted rendezvous score: -capacity / ln(u), with u in (0, 1) from a hash of the pair. The
+   * highest score wins; a master with twice the capacity wins twice as often.
+   */
+  static double score(String service, MemberSpec m) {
+    long h = hash(service + '\u0000' + m.name());
+    double u = ((h >>> 11) + 0.5) / (double) (1L << 53); // strictly inside (0, 1)
+    return -m.capacity() / Math.log(u);
+  }
+
+  /** A stable 64-bit hash (FNV-1a, then a splitmix64 finalizer): the same on every master. */
+  static long hash(String s) {
+    long h = 0xcbf29ce484222325L;
+    for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+      h ^= (b & 0xff);
+      h *= 0x100000001b3L;
+    }
+    h ^= h >>> 30;
+    h *= 0xbf58476d1ce4e5b9L;
+    h ^= h >>> 27;
+    h *= 0x94d049bb133111ebL;
+    h ^= h >>> 31;
+    return h;
+  }
+}
