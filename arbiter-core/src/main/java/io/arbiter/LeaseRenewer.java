@@ -92,7 +92,7 @@ final class LeaseRenewer implements Runnable {
       }
       cluster.awaitFencedStops();
       long sentNanos = ticker.nanos();
-      long sentAt = leaseClock.nanos();
+      long sentAt = leaseClock == ticker ? sentNanos : leaseClock.nanos(); // one reading
       MemberId member =
           store.join(
               config.memberName(), config.leaseTtl(), Optional.ofNullable(lease.previous()), info);
@@ -147,7 +147,7 @@ final class LeaseRenewer implements Runnable {
 
   private long renewOnce(MemberId member) {
     long sentNanos = ticker.nanos();
-    long sentAt = leaseClock.nanos();
+    long sentAt = leaseClock == ticker ? sentNanos : leaseClock.nanos(); // one reading
     try {
       boolean renewed = store.renew(member, config.leaseTtl());
       if (!renewed) {

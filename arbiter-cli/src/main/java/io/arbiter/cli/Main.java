@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       MasterCommand.class,
       StatusCommand.class,
       BenchCommand.class,
+      ChaosCommand.class,
       EmbeddedDbCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -101,7 +101,13 @@ public final class FaultProxy implements AutoCloseable {
           continue;
         }
         Socket upstream = new Socket();
-        upstream.connect(new InetSocketAddress(upstreamHost, upstreamPort), 5000);
+        try {
+          upstream.connect(new InetSocketAddress(upstreamHost, upstreamPort), 5000);
+        } catch (IOException e) {
+          reset(client); // the database is down: refuse at once, as a direct connection would
+          close(upstream);
+          continue;
+        }
         sockets.add(client);
         sockets.add(upstream);
         pump(client, upstream);
@@ -134,6 +140,8 @@ public final class FaultProxy implements AutoCloseable {
               } finally {
                 close(from);
                 close(to);
+                sockets.remove(from);
+                sockets.remove(to);
               }
             },
             "fault-proxy-pump");

@@ -1,0 +1,87 @@
+package io.arbiter.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.arbiter.InvalidConfigException;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class FaultScheduleTest {
+  private static final Duration TTL = Duration.ofSeconds(3);
+  private static final Set<FaultKind> ALL = EnumSet.allOf(FaultKind.class);
+
+  @Test
+  void theSameSeedGivesTheSameFaults() {
+    List<Fault> a = new FaultSchedule(42, ALL, 5, TTL).next(300);
+    List<Fault> b = new FaultSchedule(42, ALL, 5, TTL).next(300);
+    assertThat(a).isEqualTo(b);
+    // The order the kinds are given in does not matter, only which they are.
+    List<Fault> c =
+        new FaultSchedule(
+                42,
+                List.of(
+                    FaultKind.CLOCK,
+                    FaultKind.DBRESTART,
+                    FaultKind.LINK,
+                    FaultKind.PAUSE,
+                    FaultKind.KILL),
+                5,
+                TTL)
+            .next(300);
+    assertThat(c).isEqualTo(a);
+  }
+
+  @Test
+  void anotherSeedGivesOtherFaults() {
+    assertThat(new FaultSchedule(1, ALL, 5, TTL).next(50))
+        .isNotEqualTo(new FaultSchedule(2, ALL, 5, TTL).next(50));
+  }
+
+  @Test
+  void everyKindTargetAndDurationIsWithinItsRules() {
+    List<Fault> faults = new FaultSchedule(7, ALL, 5, TTL).next(2_000);
+    assertThat(faults).extracting(Fault::kind).containsAll(ALL);
+    for (Fault f : faults) {
+      long ms = f.duration().toMillis();
+      switch (f.kind()) {
+        case KILL -> assertThat(ms).isBetween(500L, 2_500L);
+        case PAUSE -> assertThat(ms).as("a pause outlasts the lease").isGreaterThan(3_000L);
+        case LINK -> assertThat(f.linkMode()).isNotNull();
+        case DBRESTART -> assertThat(f.target().isDatabase()).isTrue();
+        case CLOCK -> {
+          assertThat(f.clockShift().abs().toMillis()).isBetween(1_000L, 11_000L);
+          if (f.linkMode() != null) {
+            assertThat(f.clockShift().isNegative()).as("a step back while cut off").isTrue();
+            assertThat(ms).isGreaterThan(3_000L);
+          }
+        }
+      }
+      if (f.kind().targetsMaster()) {
+        assertThat(f.target().isBusiest() || f.target().master() <= 5).isTrue();
+      }
+      assertThat(f.pauseAfter().toMillis()).isBetween(500L, 2_000L);
+    }
+    assertThat(faults).extracting(Fault::number).startsWith(1, 2, 3);
+  }
+
+  @Test
+  void onlyTheRequestedKindsAreDrawn() {
+    assertThat(new FaultSchedule(3, EnumSet.of(FaultKind.PAUSE), 3, TTL).next(100))
+        .extracting(Fault::kind)
+        .containsOnly(FaultKind.PAUSE);
+  }
+
+  @Test
+  void faultKindsAreParsedByTheirNames() {
+    assertThat(FaultKind.parseList("kill, pause,link"))
+        .containsExactlyInAnyOrder(FaultKind.KILL, FaultKind.PAUSE, FaultKind.LINK);
+    assertThatThrownBy(() -> FaultKind.parseList("kill,meteor"))
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageContaining("meteor")
+        .hasMessageContaining("kill,pause,link,dbrestart,clock");
+  }
+}
