@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
 /** `arbiter chaos`: faults against real master processes, then the history checked. */
 @Command(
     name = "chaos",
+    mixinStandardHelpOptions = true,
     description = {
       "Run N masters of the demo workload, inject faults from a seeded schedule (kill -9, SIGSTOP,"
           + " cut links, database restarts, clock steps), then check the history: safety, liveness,"

@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "demo",
+    mixinStandardHelpOptions = true,
     description =
         "Start a database and several masters running a small build farm; watch failover.")
 public final class DemoCommand implements Callable<Integer> {

@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
 /** One master of the build-farm workload, until SIGTERM/Ctrl-C (a clean stop) or a failure. */
 @Command(
     name = "master",
+    mixinStandardHelpOptions = true,
     description = "Run one master of the demo build-farm workload against a database.")
 public final class MasterCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(MasterCommand.class);

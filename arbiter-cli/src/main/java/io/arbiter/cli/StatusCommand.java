@@ -9,7 +9,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Members, leases, services, owners and tokens, as the database sees them. */
-@Command(name = "status", description = "Show members, leases, services, owners and tokens.")
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description = "Show members, leases, services, owners and tokens.")
 public final class StatusCommand implements Callable<Integer> {
   @Mixin DbOptions db;
 

@@ -5,6 +5,7 @@ import picocli.CommandLine.Command;
 /** `arbiter bench NAME`: measurements; with --json the last line is one JSON object. */
 @Command(
     name = "bench",
+    mixinStandardHelpOptions = true,
     description = "Measure Arbiter; with --json the last line printed is one JSON object.",
     subcommands = {FailoverBench.class})
 public final class BenchCommand implements Runnable {

@@ -41,6 +41,7 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "failover",
+    mixinStandardHelpOptions = true,
     description = "Time crash failover (kill -9) and clean handoff (SIGTERM).")
 public final class FailoverBench implements Callable<Integer> {
   @Mixin DbOptions db;
