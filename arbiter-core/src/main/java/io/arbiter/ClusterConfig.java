@@ -35,7 +35,7 @@ public final class ClusterConfig {
   /** First and longest wait between attempts to reach the database at start or after a loss. */
   public static final Duration DEFAULT_RETRY_BACKOFF_MIN = Duration.ofMillis(250);
 
-  public static final Duration DEFAULT_RETRY_BACKOFF_MAX = Duration.ofSeconds(5);
+  public static final Duration DEFAULT_RETRY_BACKOFF_MAX = Duration.ofSeconds(2);
 
   public static final int MAX_NAME_LENGTH = 64;
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
