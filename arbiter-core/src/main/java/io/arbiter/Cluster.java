@@ -320,18 +320,17 @@ public final class Cluster implements AutoCloseable {
    * service fails to start is released. Returns the slots that failed.
    */
   List<ServiceSlot> startServices(List<FencingToken> grants) {
-    Map<ServiceSlot, CompletableFuture<Boolean>> starts = new LinkedHashMap<>();
+    Map<FencingToken, CompletableFuture<Boolean>> starts = new LinkedHashMap<>();
     for (FencingToken token : grants) {
       ServiceSlot slot = slots.get(token.service());
       ServiceGrant grant = new ServiceGrant(token, lease, this);
-      starts.put(slot, CompletableFuture.supplyAsync(() -> slot.start(grant), callbacks));
+      starts.put(token, CompletableFuture.supplyAsync(() -> slot.start(grant), callbacks));
     }
     long deadline = System.nanoTime() + config.callbackTimeout().toNanos();
     List<ServiceSlot> failed = new ArrayList<>();
-    for (Map.Entry<ServiceSlot, CompletableFuture<Boolean>> e : starts.entrySet()) {
-      ServiceSlot slot = e.getKey();
-      FencingToken token =
-          grants.stream().filter(t -> t.service().equals(slot.name())).findFirst().orElseThrow();
+    for (Map.Entry<FencingToken, CompletableFuture<Boolean>> e : starts.entrySet()) {
+      FencingToken token = e.getKey();
+      ServiceSlot slot = slots.get(token.service());
       try {
         if (!e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
           releaseQuietly(token);

@@ -61,7 +61,15 @@ public abstract class ClusterStoreContract {
   void initializeIsIdempotent() {
     ClusterStore store = store();
     store.initialize();
-    store().initialize();
+    ClusterStore other = store();
+    other.initialize();
+    // The schema is still whole and usable after repeated and concurrent initialization.
+    String service = name("svc");
+    other.register(List.of(service));
+    store.register(List.of(service));
+    MemberId m = store.join(name("m"), TTL, Optional.empty(), INFO);
+    assertThat(m.incarnation()).isEqualTo(1);
+    assertThat(claimOne(other, m, service)).map(FencingToken::value).contains(1L);
   }
 
   @Test
