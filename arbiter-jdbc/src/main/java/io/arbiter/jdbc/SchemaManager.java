@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  */
 final class SchemaManager {
   /** The schema version this code reads and writes. */
-  static final int CURRENT_VERSION = 1;
+  static final int CURRENT_VERSION = 2;
 
   private static final Logger log = LoggerFactory.getLogger(SchemaManager.class);
 
@@ -32,6 +32,14 @@ final class SchemaManager {
 
   static String scriptPath(Dialect dialect, int version) {
     return "io/arbiter/jdbc/schema/" + dialect.name() + "/V" + version + "__arbiter.sql";
+  }
+
+  private String scriptsToRun(int installed) {
+    List<String> scripts = new ArrayList<>();
+    for (int v = installed + 1; v <= CURRENT_VERSION; v++) {
+      scripts.add(scriptPath(dialect, v));
+    }
+    return String.join(", ", scripts);
   }
 
   /** Returns the installed version, 0 if there is no Arbiter schema. */
@@ -73,9 +81,9 @@ final class SchemaManager {
           "the Arbiter schema in "
               + database
               + (installed == 0 ? " is missing" : " is version " + installed)
-              + ": run the script "
-              + scriptPath(dialect, CURRENT_VERSION)
-              + " (inside arbiter-jdbc.jar and in the source tree under"
+              + ": run "
+              + scriptsToRun(installed)
+              + " in this order (inside arbiter-jdbc.jar and in the source tree under"
               + " arbiter-jdbc/src/main/resources) or allow schema creation (--create-schema)");
     }
     for (int v = installed + 1; v <= CURRENT_VERSION; v++) {
