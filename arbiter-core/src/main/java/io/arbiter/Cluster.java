@@ -1,6 +1,10 @@
 package io.arbiter;
 
+import io.arbiter.balance.Assignment;
+import io.arbiter.balance.Placement;
+import io.arbiter.balance.ServiceSpec;
 import io.arbiter.spi.ClusterStore;
+import io.arbiter.spi.Heartbeat;
 import io.arbiter.time.Ticker;
 import java.time.Clock;
 import java.time.Duration;
@@ -51,7 +55,7 @@ public final class Cluster implements AutoCloseable {
   private final Map<String, ServiceSlot> slots;
   private final MemberLease lease;
   private final LeaseRenewer renewer;
-  private final ClaimLoop claimLoop;
+  private final AssignmentLoop claimLoop;
   private final ExecutorService callbacks;
   private final ScheduledExecutorService watchdog;
   private final List<FencingToken> lostGrants = Collections.synchronizedList(new ArrayList<>());
@@ -83,7 +87,7 @@ public final class Cluster implements AutoCloseable {
             : ticker;
     this.lease = new MemberLease(leaseClock, config.leaseTtl(), config.selfFenceMargin());
     this.renewer = new LeaseRenewer(this, store, config, lease, ticker, leaseClock);
-    this.claimLoop = new ClaimLoop(this, store, config, lease, slots, ticker);
+    this.claimLoop = new AssignmentLoop(this, store, config, lease, slots, ticker);
     this.callbacks =
         Executors.newCachedThreadPool(threads("arbiter-service-" + config.memberName()));
     this.watchdog =
@@ -172,6 +176,14 @@ public final class Cluster implements AutoCloseable {
     return names;
   }
 
+  /**
+   * Who should run what, as this master last computed it (empty before the first computation).
+   * Every master computes the same answer from the same facts.
+   */
+  public Optional<Assignment> assignment() {
+    return Optional.ofNullable(claimLoop.lastAssignment());
+  }
+
   /** The token a service runs under on this master, if it runs here. */
   public Optional<FencingToken> tokenOf(String service) {
     ServiceSlot slot = slots.get(service);
@@ -228,12 +240,17 @@ public final class Cluster implements AutoCloseable {
     return closing;
   }
 
-  Set<String> serviceNames() {
-    return slots.keySet();
+  List<ServiceSpec> serviceSpecs() {
+    return slots.values().stream().map(ServiceSlot::spec).toList();
   }
 
+  /** A push from another master (NOTIFY): the cluster changed. */
   void wakeClaims() {
-    claimLoop.wake();
+    claimLoop.onChangeNotified();
+  }
+
+  void onHeartbeat(MemberId member, Heartbeat heartbeat) {
+    claimLoop.onHeartbeat(member, heartbeat);
   }
 
   void onJoined(MemberId member, long sentNanos) {
@@ -244,7 +261,7 @@ public final class Cluster implements AutoCloseable {
         config.leaseTtl().toMillis(),
         config.renewInterval().toMillis());
     reportLostGrants();
-    claimLoop.wake();
+    claimLoop.onJoined();
   }
 
   void fail(ArbiterException e) {
@@ -333,7 +350,7 @@ public final class Cluster implements AutoCloseable {
       ServiceSlot slot = slots.get(token.service());
       try {
         if (!e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-          releaseQuietly(token);
+          releaseFailedStart(token);
           failed.add(slot);
         }
       } catch (TimeoutException ex) {
@@ -346,11 +363,60 @@ public final class Cluster implements AutoCloseable {
         Thread.currentThread().interrupt();
         return failed;
       } catch (ExecutionException ex) {
-        releaseQuietly(token);
+        releaseFailedStart(token);
         failed.add(slot);
       }
     }
     return failed;
+  }
+
+  /**
+   * Starts a local service under a grant of its own: local services run on every matching master at
+   * once, so they hold no claim and their token is 0 (their writes cannot be fenced).
+   */
+  void startLocal(ServiceSlot slot, MemberId member) {
+    ServiceGrant grant = new ServiceGrant(new FencingToken(slot.name(), 0, member), lease, this);
+    CompletableFuture.runAsync(() -> slot.start(grant), callbacks);
+  }
+
+  /**
+   * Stops services that move to another master, in parallel, and returns their tokens for release.
+   * The release comes after every stop callback returned, so the new owner never overlaps.
+   */
+  List<FencingToken> stopForHandover(List<ServiceSlot> leaving) {
+    Map<ServiceSlot, CompletableFuture<ServiceGrant>> stops = new LinkedHashMap<>();
+    for (ServiceSlot slot : leaving) {
+      ServiceGrant grant = slot.running();
+      if (grant != null) {
+        stops.put(
+            slot,
+            CompletableFuture.supplyAsync(
+                () -> slot.stop(grant, "moving to the master the balancer chose"), callbacks));
+      }
+    }
+    List<FencingToken> tokens = new ArrayList<>();
+    for (Map.Entry<ServiceSlot, CompletableFuture<ServiceGrant>> e : stops.entrySet()) {
+      try {
+        ServiceGrant stopped =
+            e.getValue().get(config.callbackTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        if (stopped != null) {
+          tokens.add(stopped.token());
+        }
+      } catch (TimeoutException ex) {
+        // Not released: the stop may still be running. It moves when the callback returns and the
+        // next round sees it stopped.
+        log.warn(
+            "service {}: stop callback still running after {} ms; not handing it over yet",
+            e.getKey().name(),
+            config.callbackTimeout().toMillis());
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        break;
+      } catch (ExecutionException ex) {
+        log.warn("service {}: stop failed: {}", e.getKey().name(), ex.getCause().toString());
+      }
+    }
+    return tokens;
   }
 
   void onFencingRejected(ServiceGrant grant, FencingTokenRejectedException rejection) {
@@ -473,6 +539,14 @@ public final class Cluster implements AutoCloseable {
     return names;
   }
 
+  private void releaseFailedStart(FencingToken token) {
+    try {
+      store.releaseFailedStart(token);
+    } catch (ArbiterException e) {
+      log.warn("could not release {}: {}", token, e.getMessage());
+    }
+  }
+
   private void releaseQuietly(FencingToken token) {
     try {
       store.release(token);
@@ -544,14 +618,35 @@ public final class Cluster implements AutoCloseable {
       this.config = config;
     }
 
-    /** Registers a clustered service: it runs on exactly one live master at a time. */
+    /**
+     * Registers a clustered service of weight 1 that may run anywhere: it runs on exactly one live
+     * master at a time, the one the balancer chooses.
+     */
     public Builder service(String name, ClusteredService service) {
       ClusterConfig.validateName("service name", name);
-      if (service == null) {
-        throw new InvalidConfigException("service " + name, null, "must not be null");
+      return service(ServiceSpec.of(name), service);
+    }
+
+    /**
+     * Registers a clustered service with a weight and placement rules (a required tag, a pin, an
+     * anti-affinity group, or {@link Placement#onEveryMatchingMaster() local}: on every matching
+     * master at once). Every master should register the same services with the same rules; the last
+     * master to start writes them.
+     */
+    public Builder service(ServiceSpec spec, ClusteredService service) {
+      if (spec == null) {
+        throw new InvalidConfigException("service", null, "must not be null");
       }
-      if (services.putIfAbsent(name, new ServiceSlot(name, service)) != null) {
-        throw new InvalidConfigException("service name", name, "is registered twice");
+      ClusterConfig.validateName("service name", spec.name());
+      Placement p = spec.placement();
+      p.requiredTag().ifPresent(t -> ClusterConfig.validateName("requiredTag", t));
+      p.pinnedTo().ifPresent(m -> ClusterConfig.validateName("pinnedTo", m));
+      p.antiAffinityGroup().ifPresent(g -> ClusterConfig.validateName("antiAffinityGroup", g));
+      if (service == null) {
+        throw new InvalidConfigException("service " + spec.name(), null, "must not be null");
+      }
+      if (services.putIfAbsent(spec.name(), new ServiceSlot(spec, service)) != null) {
+        throw new InvalidConfigException("service name", spec.name(), "is registered twice");
       }
       return this;
     }

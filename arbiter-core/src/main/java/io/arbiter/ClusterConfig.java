@@ -37,6 +37,16 @@ public final class ClusterConfig {
 
   public static final Duration DEFAULT_RETRY_BACKOFF_MAX = Duration.ofSeconds(2);
 
+  /** A master's share of the services relative to the others; 0 takes nothing. */
+  public static final double DEFAULT_CAPACITY = 1;
+
+  /**
+   * The most services a master has handed over (stopped and released) whose new owner has not
+   * claimed them yet. Bounds how much stops at once when a master joins or drains; the rest follow
+   * as the new owners claim.
+   */
+  public static final int DEFAULT_MAX_MOVES_IN_FLIGHT = 100;
+
   public static final int MAX_NAME_LENGTH = 64;
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
@@ -49,8 +59,14 @@ public final class ClusterConfig {
   private final Duration callbackTimeout;
   private final Duration retryBackoffMin;
   private final Duration retryBackoffMax;
+  private final double capacity;
+  private final java.util.Set<String> tags;
+  private final int maxMovesInFlight;
 
   private ClusterConfig(Builder b) {
+    this.capacity = b.capacity;
+    this.tags = java.util.Set.copyOf(new java.util.TreeSet<>(b.tags));
+    this.maxMovesInFlight = b.maxMovesInFlight;
     this.memberName = b.memberName;
     this.leaseTtl = b.leaseTtl;
     this.renewInterval =
@@ -118,6 +134,15 @@ public final class ClusterConfig {
               + leaseTtl
               + ")");
     }
+    if (!(capacity >= 0) || Double.isInfinite(capacity)) {
+      throw new InvalidConfigException("capacity", capacity, "must be a finite number >= 0");
+    }
+    for (String tag : tags) {
+      validateName("tag", tag);
+    }
+    if (maxMovesInFlight < 1) {
+      throw new InvalidConfigException("maxMovesInFlight", maxMovesInFlight, "must be at least 1");
+    }
     if (retryBackoffMax.compareTo(retryBackoffMin) < 0) {
       throw new InvalidConfigException(
           "retryBackoffMax",
@@ -172,10 +197,28 @@ public final class ClusterConfig {
     return retryBackoffMax;
   }
 
+  public double capacity() {
+    return capacity;
+  }
+
+  public java.util.Set<String> tags() {
+    return tags;
+  }
+
+  public int maxMovesInFlight() {
+    return maxMovesInFlight;
+  }
+
   @Override
   public String toString() {
     return "memberName="
         + memberName
+        + ", capacity="
+        + capacity
+        + ", tags="
+        + tags
+        + ", maxMovesInFlight="
+        + maxMovesInFlight
         + ", leaseTtl="
         + leaseTtl.toMillis()
         + "ms, renewInterval="
@@ -202,9 +245,33 @@ public final class ClusterConfig {
     private Duration callbackTimeout = DEFAULT_CALLBACK_TIMEOUT;
     private Duration retryBackoffMin = DEFAULT_RETRY_BACKOFF_MIN;
     private Duration retryBackoffMax = DEFAULT_RETRY_BACKOFF_MAX;
+    private double capacity = DEFAULT_CAPACITY;
+    private java.util.Set<String> tags = java.util.Set.of();
+    private int maxMovesInFlight = DEFAULT_MAX_MOVES_IN_FLIGHT;
 
     private Builder(String memberName) {
       this.memberName = memberName;
+    }
+
+    /** This master's share of the services relative to the others (default 1; 0 takes none). */
+    public Builder capacity(double capacity) {
+      this.capacity = capacity;
+      return this;
+    }
+
+    /** What this master offers (e.g. "web"), matched by services that require a tag. */
+    public Builder tags(java.util.Collection<String> tags) {
+      if (tags == null) {
+        throw new InvalidConfigException("tags", null, "must not be null");
+      }
+      this.tags = java.util.Set.copyOf(tags);
+      return this;
+    }
+
+    /** See {@link ClusterConfig#DEFAULT_MAX_MOVES_IN_FLIGHT}. */
+    public Builder maxMovesInFlight(int maxMovesInFlight) {
+      this.maxMovesInFlight = maxMovesInFlight;
+      return this;
     }
 
     public Builder leaseTtl(Duration leaseTtl) {

@@ -1,6 +1,7 @@
 package io.arbiter;
 
 import io.arbiter.spi.ClusterStore;
+import io.arbiter.spi.Heartbeat;
 import io.arbiter.spi.MemberInfo;
 import io.arbiter.time.Ticker;
 import java.util.Optional;
@@ -24,7 +25,7 @@ final class LeaseRenewer implements Runnable {
   private final Ticker ticker;
   private final Ticker leaseClock;
   private final Wakeup wakeup = new Wakeup();
-  private final MemberInfo info = MemberInfo.ofThisProcess();
+  private final MemberInfo info;
 
   private volatile boolean running = true;
   private boolean initialized;
@@ -50,6 +51,7 @@ final class LeaseRenewer implements Runnable {
     this.lease = lease;
     this.ticker = ticker;
     this.backoffNanos = config.retryBackoffMin().toNanos();
+    this.info = MemberInfo.ofThisProcess().withBalancing(config.capacity(), config.tags());
   }
 
   @Override
@@ -87,7 +89,7 @@ final class LeaseRenewer implements Runnable {
     try {
       if (!initialized) {
         store.initialize();
-        store.register(cluster.serviceNames());
+        store.define(cluster.serviceSpecs());
         initialized = true;
       }
       cluster.awaitFencedStops();
@@ -149,14 +151,15 @@ final class LeaseRenewer implements Runnable {
     long sentNanos = ticker.nanos();
     long sentAt = leaseClock == ticker ? sentNanos : leaseClock.nanos(); // one reading
     try {
-      boolean renewed = store.renew(member, config.leaseTtl());
-      if (!renewed) {
+      Heartbeat heartbeat = store.heartbeat(member, config.leaseTtl());
+      if (!heartbeat.renewed()) {
         cluster.selfFence(member, "the database reports the lease of " + member + " expired");
         return 0; // rejoin at once
       }
       MemberState before = lease.state();
       if (lease.renewed(member, sentAt)) {
         cluster.onRenewed(member, sentNanos);
+        cluster.onHeartbeat(member, heartbeat);
         if (before == MemberState.SUSPECT) {
           log.info("{}: database answers again, lease renewed", member);
           cluster.wakeClaims();

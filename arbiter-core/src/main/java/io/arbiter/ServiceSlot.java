@@ -11,17 +11,28 @@ final class ServiceSlot {
   private static final Logger log = LoggerFactory.getLogger(ServiceSlot.class);
 
   private final String name;
+  private final io.arbiter.balance.ServiceSpec spec;
   private final ClusteredService service;
   private ServiceGrant running;
   private volatile long notBeforeNanos;
 
-  ServiceSlot(String name, ClusteredService service) {
-    this.name = name;
+  ServiceSlot(io.arbiter.balance.ServiceSpec spec, ClusteredService service) {
+    this.name = spec.name();
+    this.spec = spec;
     this.service = service;
   }
 
   String name() {
     return name;
+  }
+
+  io.arbiter.balance.ServiceSpec spec() {
+    return spec;
+  }
+
+  /** True for a service that runs on every matching master, without a claim. */
+  boolean isLocal() {
+    return spec.placement().local();
   }
 
   /**
@@ -80,6 +91,10 @@ final class ServiceSlot {
 
   boolean inBackoff(long nowNanos) {
     return nowNanos - notBeforeNanos < 0;
+  }
+
+  long notBefore() {
+    return notBeforeNanos;
   }
 
   void backOffUntil(long nanos) {

@@ -35,6 +35,14 @@ public final class Balancer {
 
   public static Assignment assign(
       Collection<MemberSpec> members, Collection<ServiceSpec> services) {
+    return assign(members, services, Map.of());
+  }
+
+  /**
+   * @param avoid service → a master it must not be given (it failed to start there)
+   */
+  public static Assignment assign(
+      Collection<MemberSpec> members, Collection<ServiceSpec> services, Map<String, String> avoid) {
     List<MemberSpec> live =
         members.stream().sorted(Comparator.comparing(MemberSpec::name)).toList();
     List<MemberSpec> open = live.stream().filter(m -> !m.draining() && m.capacity() > 0).toList();
@@ -75,6 +83,7 @@ public final class Balancer {
       List<MemberSpec> eligible = new ArrayList<>();
       for (MemberSpec m : open) {
         if (s.placement().allows(m)
+            && !m.name().equals(avoid.get(s.name()))
             && s.placement()
                 .antiAffinityGroup()
                 .map(g -> !groupsOn.getOrDefault(m.name(), Set.of()).contains(g))

@@ -37,7 +37,7 @@ public record Placement(
   }
 
   /** True if {@code m} may run a service with this placement (draining aside). */
-  boolean allows(MemberSpec m) {
+  public boolean allows(MemberSpec m) {
     return requiredTag.map(m.tags()::contains).orElse(true)
         && pinnedTo.map(m.name()::equals).orElse(true);
   }

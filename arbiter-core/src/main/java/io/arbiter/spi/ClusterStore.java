@@ -5,6 +5,7 @@ import io.arbiter.FencingToken;
 import io.arbiter.MemberId;
 import io.arbiter.MemberNameInUseException;
 import io.arbiter.StoreUnavailableException;
+import io.arbiter.balance.ServiceSpec;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -47,12 +48,20 @@ public interface ClusterStore extends AutoCloseable {
 
   /**
    * Extends the lease of {@code member} to {@code ttl} from now by the store's clock, in one
-   * statement that renews every claim the member holds.
+   * statement that renews every claim the member holds, and reports the change epoch and the live
+   * leases (see {@link Heartbeat}). This is the only statement a master runs at rest.
+   */
+  Heartbeat heartbeat(MemberId member, Duration ttl);
+
+  /**
+   * {@link #heartbeat} without the report.
    *
    * @return false if the member's lease had already expired or it was superseded: it must not act
    *     and must rejoin
    */
-  boolean renew(MemberId member, Duration ttl);
+  default boolean renew(MemberId member, Duration ttl) {
+    return heartbeat(member, ttl).renewed();
+  }
 
   /**
    * Leaves cleanly: releases every claim of {@code member} and marks it stopped in one transaction,
@@ -60,8 +69,45 @@ public interface ClusterStore extends AutoCloseable {
    */
   void leave(MemberId member);
 
-  /** Makes sure a row exists for each service (idempotent). */
-  void register(Collection<String> services);
+  /** Makes sure a row exists for each service, with weight 1 and no rules (idempotent). */
+  default void register(Collection<String> services) {
+    define(services.stream().map(ServiceSpec::of).toList());
+  }
+
+  /**
+   * Makes sure a row exists for each service and that its weight and placement rules are the given
+   * ones (idempotent). Bumps the change epoch if anything changed, so every master rebalances.
+   */
+  void define(Collection<ServiceSpec> services);
+
+  /**
+   * Reads the members, services, rules and grants for the balancer, in one transaction. Costs one
+   * row per service: call it when the change epoch moves, not on a timer.
+   */
+  ClusterFacts facts();
+
+  /**
+   * Releases the given grants that are still current, in one transaction, and wakes the other
+   * masters once. Used to hand services over to the master the balancer chose.
+   *
+   * @return how many were released
+   */
+  int release(Collection<FencingToken> tokens);
+
+  /**
+   * Marks {@code member} as draining (it is given nothing) or not.
+   *
+   * @return false if no member has that name
+   */
+  boolean setDraining(String member, boolean draining);
+
+  /**
+   * Asks for {@code service} to run on {@code member} while that member is live and allowed by the
+   * service's rules; empty goes back to the balancer's choice.
+   *
+   * @return false if no service has that name
+   */
+  boolean setMoveTarget(String service, Optional<String> member);
 
   /** Looks at the members: how many are overdue, and when the next live lease runs out. */
   MemberScan scanMembers(MemberId self);
@@ -84,6 +130,12 @@ public interface ClusterStore extends AutoCloseable {
 
   /** Releases one grant if it is still current (fenced by its token). */
   boolean release(FencingToken token);
+
+  /**
+   * Releases a grant whose service failed to start, and records the holder's incarnation so that
+   * the balancer gives the service to another master while that incarnation lives.
+   */
+  boolean releaseFailedStart(FencingToken token);
 
   /** The current grant of a service, if any (used to name the successor in warnings). */
   Optional<FencingToken> currentGrant(String service);

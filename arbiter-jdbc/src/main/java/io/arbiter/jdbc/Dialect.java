@@ -29,7 +29,10 @@ public interface Dialect {
   /** The clause that share-locks the rows a SELECT reads until the transaction ends. */
   String shareLockClause();
 
-  /** An INSERT of (name) into arbiter_service that does nothing if the row exists. */
+  /**
+   * An INSERT of (name, weight, required_tag, pinned_to, anti_affinity, run_local) into
+   * arbiter_service that does nothing if the row exists.
+   */
   String insertServiceIfAbsent();
 
   /** True if other masters are woken by push (LISTEN/NOTIFY); false if they poll a counter. */
@@ -43,6 +46,14 @@ public interface Dialect {
    * lock (a claim must not hang behind a frozen master's open transaction; it fails and retries).
    */
   String sessionInitSql();
+
+  /**
+   * True if an UPDATE can run inside a WITH clause whose SELECT reads other rows (PostgreSQL), so a
+   * heartbeat is one statement; otherwise it is an UPDATE and a SELECT in one transaction.
+   */
+  default boolean supportsWritableCte() {
+    return false;
+  }
 
   /**
    * Limits how long the current transaction may sit idle, so that a master frozen inside a fenced

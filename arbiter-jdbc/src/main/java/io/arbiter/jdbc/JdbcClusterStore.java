@@ -5,7 +5,12 @@ import io.arbiter.ClusterStatus;
 import io.arbiter.FencingToken;
 import io.arbiter.MemberId;
 import io.arbiter.MemberNameInUseException;
+import io.arbiter.balance.MemberSpec;
+import io.arbiter.balance.Placement;
+import io.arbiter.balance.ServiceSpec;
+import io.arbiter.spi.ClusterFacts;
 import io.arbiter.spi.ClusterStore;
+import io.arbiter.spi.Heartbeat;
 import io.arbiter.spi.MemberInfo;
 import io.arbiter.spi.MemberScan;
 import java.sql.Connection;
@@ -20,6 +25,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import javax.sql.DataSource;
 
 /**
@@ -156,18 +163,24 @@ public final class JdbcClusterStore implements ClusterStore {
             try (PreparedStatement ps =
                 c.prepareStatement(
                     "INSERT INTO arbiter_member (name, incarnation, state, lease_expires, joined_at,"
-                        + " renewed_at, host, pid) VALUES (?, 1, 'ACTIVE', "
+                        + " renewed_at, host, pid, capacity, tags, peer_address) VALUES (?, 1,"
+                        + " 'ACTIVE', "
                         + dialect.nowPlusMillisParam()
                         + ", "
                         + dialect.now()
                         + ", "
                         + dialect.now()
-                        + ", ?, ?)")) {
+                        + ", ?, ?, ?, ?, ?)")) {
               ps.setString(1, name);
               ps.setLong(2, ttl.toMillis());
               ps.setString(3, info.host());
               ps.setLong(4, info.pid());
+              ps.setDouble(5, info.capacity());
+              ps.setString(6, joinTags(info.tags()));
+              ps.setString(7, info.peerAddress().orElse(null));
               ps.executeUpdate();
+              // A new member changes the balance.
+              dialect.signalChange(c);
             } catch (SQLException e) {
               if (dialect.isDuplicateKey(e)) {
                 throw new MemberNameInUseException(name, 1, ttl); // a concurrent first join won
@@ -190,11 +203,15 @@ public final class JdbcClusterStore implements ClusterStore {
                       + dialect.now()
                       + ", renewed_at = "
                       + dialect.now()
-                      + ", host = ?, pid = ? WHERE name = ?")) {
+                      + ", host = ?, pid = ?, capacity = ?, tags = ?, peer_address = ?, peer_view ="
+                      + " NULL WHERE name = ?")) {
             ps.setLong(1, ttl.toMillis());
             ps.setString(2, info.host());
             ps.setLong(3, info.pid());
-            ps.setString(4, name);
+            ps.setDouble(4, info.capacity());
+            ps.setString(5, joinTags(info.tags()));
+            ps.setString(6, info.peerAddress().orElse(null));
+            ps.setString(7, name);
             ps.executeUpdate();
           }
           // The old incarnation's services are claimable from now on.
@@ -204,17 +221,55 @@ public final class JdbcClusterStore implements ClusterStore {
   }
 
   @Override
-  public boolean renew(MemberId member, Duration ttl) {
-    return inTransaction(
+  public Heartbeat heartbeat(MemberId member, Duration ttl) {
+    // Autocommit: one statement is one round trip, with no COMMIT after it.
+    return inAutoCommit(
         "renewing the lease of " + member,
         c -> {
+          boolean renewed;
+          if (dialect.supportsWritableCte()) {
+            try (PreparedStatement ps = c.prepareStatement(sql.heartbeat)) {
+              bindRenewal(ps, member, ttl);
+              try (ResultSet rs = ps.executeQuery()) {
+                List<Heartbeat.Lease> leases = new ArrayList<>();
+                long epoch = -1;
+                renewed = false;
+                while (rs.next()) {
+                  renewed = rs.getLong("renewed") > 0;
+                  epoch = rs.getLong("epoch");
+                  leases.add(lease(rs));
+                }
+                return new Heartbeat(renewed, epoch, leases);
+              }
+            }
+          }
           try (PreparedStatement ps = c.prepareStatement(sql.renew)) {
-            ps.setLong(1, ttl.toMillis());
-            ps.setString(2, member.name());
-            ps.setLong(3, member.incarnation());
-            return ps.executeUpdate() == 1;
+            bindRenewal(ps, member, ttl);
+            renewed = ps.executeUpdate() == 1;
+          }
+          try (PreparedStatement ps = c.prepareStatement(sql.leases);
+              ResultSet rs = ps.executeQuery()) {
+            List<Heartbeat.Lease> leases = new ArrayList<>();
+            long epoch = -1;
+            while (rs.next()) {
+              epoch = rs.getLong("epoch");
+              leases.add(lease(rs));
+            }
+            return new Heartbeat(renewed, epoch, leases);
           }
         });
+  }
+
+  private static void bindRenewal(PreparedStatement ps, MemberId member, Duration ttl)
+      throws SQLException {
+    ps.setLong(1, ttl.toMillis());
+    ps.setString(2, member.name());
+    ps.setLong(3, member.incarnation());
+  }
+
+  private static Heartbeat.Lease lease(ResultSet rs) throws SQLException {
+    return new Heartbeat.Lease(
+        rs.getString("name"), rs.getLong("incarnation"), rs.getLong("left_ms"));
   }
 
   @Override
@@ -238,21 +293,228 @@ public final class JdbcClusterStore implements ClusterStore {
   }
 
   @Override
-  public void register(Collection<String> services) {
+  public void define(Collection<ServiceSpec> services) {
     if (services.isEmpty()) {
       return;
     }
     inTransaction(
         "registering services",
         c -> {
-          try (PreparedStatement ps = c.prepareStatement(dialect.insertServiceIfAbsent())) {
-            for (String s : services) {
-              ps.setString(1, s);
-              ps.addBatch();
+          Map<String, ServiceSpec> existing = new HashMap<>();
+          try (PreparedStatement ps =
+                  c.prepareStatement(
+                      "SELECT name, weight, required_tag, pinned_to, anti_affinity, run_local FROM"
+                          + " arbiter_service");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              existing.put(rs.getString("name"), serviceSpec(rs));
             }
-            ps.executeBatch();
+          }
+          List<ServiceSpec> missing = new ArrayList<>();
+          List<ServiceSpec> changed = new ArrayList<>();
+          for (ServiceSpec spec : services) {
+            ServiceSpec now = existing.get(spec.name());
+            if (now == null) {
+              missing.add(spec);
+            } else if (!now.equals(spec)) {
+              changed.add(spec);
+            }
+          }
+          if (!missing.isEmpty()) {
+            try (PreparedStatement ps = c.prepareStatement(dialect.insertServiceIfAbsent())) {
+              for (ServiceSpec spec : missing) {
+                ps.setString(1, spec.name());
+                bindRules(ps, 2, spec);
+                ps.addBatch();
+              }
+              ps.executeBatch();
+            }
+          }
+          if (!changed.isEmpty()) {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "UPDATE arbiter_service SET weight = ?, required_tag = ?, pinned_to = ?,"
+                        + " anti_affinity = ?, run_local = ? WHERE name = ?")) {
+              for (ServiceSpec spec : changed) {
+                bindRules(ps, 1, spec);
+                ps.setString(6, spec.name());
+                ps.addBatch();
+              }
+              ps.executeBatch();
+            }
+          }
+          if (!missing.isEmpty() || !changed.isEmpty()) {
+            dialect.signalChange(c);
           }
           return null;
+        });
+  }
+
+  private static void bindRules(PreparedStatement ps, int from, ServiceSpec spec)
+      throws SQLException {
+    Placement p = spec.placement();
+    ps.setDouble(from, spec.weight());
+    ps.setString(from + 1, p.requiredTag().orElse(null));
+    ps.setString(from + 2, p.pinnedTo().orElse(null));
+    ps.setString(from + 3, p.antiAffinityGroup().orElse(null));
+    ps.setBoolean(from + 4, p.local());
+  }
+
+  private static ServiceSpec serviceSpec(ResultSet rs) throws SQLException {
+    Placement p =
+        new Placement(
+            Optional.ofNullable(rs.getString("required_tag")),
+            Optional.ofNullable(rs.getString("pinned_to")),
+            Optional.ofNullable(rs.getString("anti_affinity")),
+            rs.getBoolean("run_local"));
+    return new ServiceSpec(rs.getString("name"), rs.getDouble("weight"), p);
+  }
+
+  private static Optional<MemberId> parseMemberId(String id) {
+    if (id == null) {
+      return Optional.empty();
+    }
+    int hash = id.lastIndexOf('#');
+    try {
+      return Optional.of(
+          new MemberId(id.substring(0, hash), Long.parseLong(id.substring(hash + 1))));
+    } catch (RuntimeException e) {
+      return Optional.empty(); // not written by this code; ignore rather than fail the balancer
+    }
+  }
+
+  static String joinTags(Set<String> tags) {
+    return String.join(",", new TreeSet<>(tags));
+  }
+
+  static Set<String> splitTags(String tags) {
+    Set<String> out = new TreeSet<>();
+    if (tags != null) {
+      for (String t : tags.split(",")) {
+        if (!t.isBlank()) {
+          out.add(t.strip());
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public ClusterFacts facts() {
+    return inTransaction(
+        "reading the cluster for the balancer",
+        c -> {
+          long epoch;
+          try (PreparedStatement ps =
+                  c.prepareStatement("SELECT epoch FROM arbiter_change WHERE id = 1");
+              ResultSet rs = ps.executeQuery()) {
+            epoch = rs.next() ? rs.getLong(1) : 0;
+          }
+          List<ClusterFacts.Member> members = new ArrayList<>();
+          try (PreparedStatement ps = c.prepareStatement(sql.factsMembers);
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              String name = rs.getString("name");
+              members.add(
+                  new ClusterFacts.Member(
+                      name,
+                      rs.getLong("incarnation"),
+                      new MemberSpec(
+                          name,
+                          rs.getDouble("capacity"),
+                          splitTags(rs.getString("tags")),
+                          rs.getBoolean("draining")),
+                      Optional.ofNullable(rs.getString("peer_address")),
+                      rs.getLong("left_ms")));
+            }
+          }
+          List<ClusterFacts.Service> services = new ArrayList<>();
+          try (PreparedStatement ps = c.prepareStatement(sql.factsServices);
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              String owner = rs.getString("owner_name");
+              long sinceRelease = rs.getLong("since_release_ms");
+              boolean neverGranted = rs.wasNull();
+              services.add(
+                  new ClusterFacts.Service(
+                      serviceSpec(rs),
+                      Optional.ofNullable(rs.getString("move_to")),
+                      owner == null
+                          ? Optional.empty()
+                          : Optional.of(new MemberId(owner, rs.getLong("owner_incarnation"))),
+                      rs.getLong("token"),
+                      rs.getInt("claimable") == 1,
+                      owner != null ? 0 : neverGranted ? Long.MAX_VALUE : sinceRelease,
+                      parseMemberId(rs.getString("start_failed_by"))));
+            }
+          }
+          return new ClusterFacts(epoch, members, services);
+        });
+  }
+
+  @Override
+  public int release(Collection<FencingToken> tokens) {
+    if (tokens.isEmpty()) {
+      return 0;
+    }
+    return inTransaction(
+        "releasing " + tokens.size() + " service(s)",
+        c -> {
+          int released = 0;
+          try (PreparedStatement ps = c.prepareStatement(sql.releaseOne)) {
+            for (FencingToken token : tokens) {
+              ps.setString(1, token.service());
+              ps.setLong(2, token.value());
+              ps.setString(3, token.holder().name());
+              ps.setLong(4, token.holder().incarnation());
+              ps.addBatch();
+            }
+            for (int n : ps.executeBatch()) {
+              released += Math.max(0, n);
+            }
+          }
+          if (released > 0) {
+            dialect.signalChange(c);
+          }
+          return released;
+        });
+  }
+
+  @Override
+  public boolean setDraining(String member, boolean draining) {
+    return inTransaction(
+        (draining ? "draining " : "undraining ") + member,
+        c -> {
+          int n;
+          try (PreparedStatement ps =
+              c.prepareStatement("UPDATE arbiter_member SET draining = ? WHERE name = ?")) {
+            ps.setBoolean(1, draining);
+            ps.setString(2, member);
+            n = ps.executeUpdate();
+          }
+          if (n > 0) {
+            dialect.signalChange(c);
+          }
+          return n > 0;
+        });
+  }
+
+  @Override
+  public boolean setMoveTarget(String service, Optional<String> member) {
+    return inTransaction(
+        "moving " + service,
+        c -> {
+          int n;
+          try (PreparedStatement ps =
+              c.prepareStatement("UPDATE arbiter_service SET move_to = ? WHERE name = ?")) {
+            ps.setString(1, member.orElse(null));
+            ps.setString(2, service);
+            n = ps.executeUpdate();
+          }
+          if (n > 0) {
+            dialect.signalChange(c);
+          }
+          return n > 0;
         });
   }
 
@@ -345,6 +607,8 @@ public final class JdbcClusterStore implements ClusterStore {
           if (claimed == 0) {
             return won;
           }
+          // A claim changes the balance others see (a handed-over service has arrived).
+          dialect.signalChange(c);
           // We hold the row locks from the UPDATE, so this reads our own grants. The caller passes
           // no
           // service this incarnation already owned, so every row owned by it here was granted now.
@@ -381,6 +645,33 @@ public final class JdbcClusterStore implements ClusterStore {
             ps.setLong(2, token.value());
             ps.setString(3, token.holder().name());
             ps.setLong(4, token.holder().incarnation());
+            n = ps.executeUpdate();
+          }
+          if (n == 1) {
+            dialect.signalChange(c);
+          }
+          return n == 1;
+        });
+  }
+
+  @Override
+  public boolean releaseFailedStart(FencingToken token) {
+    return inTransaction(
+        "releasing " + token + " after a failed start",
+        c -> {
+          int n;
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE arbiter_service SET owner_name = NULL, owner_incarnation = NULL,"
+                      + " released_at = "
+                      + dialect.now()
+                      + ", start_failed_by = ? WHERE name = ? AND token = ? AND owner_name = ? AND"
+                      + " owner_incarnation = ?")) {
+            ps.setString(1, token.holder().name() + "#" + token.holder().incarnation());
+            ps.setString(2, token.service());
+            ps.setLong(3, token.value());
+            ps.setString(4, token.holder().name());
+            ps.setLong(5, token.holder().incarnation());
             n = ps.executeUpdate();
           }
           if (n == 1) {
@@ -515,6 +806,15 @@ public final class JdbcClusterStore implements ClusterStore {
     }
   }
 
+  /** Runs one or two statements that need no transaction around them (the heartbeat). */
+  private <T> T inAutoCommit(String what, Work<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      return work.apply(c);
+    } catch (SQLException e) {
+      throw SqlFailures.translate(what, database, e);
+    }
+  }
+
   private static void rollbackQuietly(Connection c) {
     try {
       c.rollback();
@@ -533,6 +833,10 @@ public final class JdbcClusterStore implements ClusterStore {
     final String claimable;
     final String claim;
     final String releaseOne;
+    final String heartbeat;
+    final String leases;
+    final String factsMembers;
+    final String factsServices;
 
     Sql(Dialect d) {
       renew =
@@ -570,6 +874,34 @@ public final class JdbcClusterStore implements ClusterStore {
               + " me.incarnation = ? AND me.state = 'ACTIVE' AND me.lease_expires > "
               + d.now()
               + ")";
+      String renewWhere =
+          " WHERE name = ? AND incarnation = ? AND state = 'ACTIVE' AND lease_expires > " + d.now();
+      String leaseColumns =
+          "(SELECT epoch FROM arbiter_change WHERE id = 1) AS epoch, m.name, m.incarnation, "
+              + d.millisUntil("m.lease_expires")
+              + " AS left_ms FROM arbiter_member m WHERE m.state = 'ACTIVE'";
+      // One statement renews and reads back; the SELECT sees the snapshot from before the UPDATE,
+      // which is all it needs (the other members' leases and the epoch).
+      heartbeat =
+          "WITH renewed AS (UPDATE arbiter_member SET lease_expires = "
+              + d.nowPlusMillisParam()
+              + ", renewed_at = "
+              + d.now()
+              + renewWhere
+              + " RETURNING 1) SELECT (SELECT COUNT(*) FROM renewed) AS renewed, "
+              + leaseColumns;
+      leases = "SELECT " + leaseColumns;
+      factsMembers =
+          "SELECT name, incarnation, capacity, tags, draining, peer_address, "
+              + d.millisUntil("lease_expires")
+              + " AS left_ms FROM arbiter_member WHERE state = 'ACTIVE'";
+      factsServices =
+          "SELECT name, weight, required_tag, pinned_to, anti_affinity, run_local, move_to,"
+              + " owner_name, owner_incarnation, token, start_failed_by, CASE WHEN owner_name IS NULL OR "
+              + DEAD_OWNER
+              + " THEN 1 ELSE 0 END AS claimable, -"
+              + d.millisUntil("released_at")
+              + " AS since_release_ms FROM arbiter_service";
       releaseOne =
           "UPDATE arbiter_service SET owner_name = NULL, owner_incarnation = NULL, released_at = "
               + d.now()

@@ -41,7 +41,8 @@ public final class MariaDbDialect implements Dialect {
 
   @Override
   public String insertServiceIfAbsent() {
-    return "INSERT IGNORE INTO arbiter_service (name, token) VALUES (?, 0)";
+    return "INSERT IGNORE INTO arbiter_service (name, token, weight, required_tag, pinned_to,"
+        + " anti_affinity, run_local) VALUES (?, 0, ?, ?, ?, ?, ?)";
   }
 
   @Override

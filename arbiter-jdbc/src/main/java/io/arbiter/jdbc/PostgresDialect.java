@@ -44,7 +44,8 @@ public final class PostgresDialect implements Dialect {
 
   @Override
   public String insertServiceIfAbsent() {
-    return "INSERT INTO arbiter_service (name, token) VALUES (?, 0) ON CONFLICT (name) DO NOTHING";
+    return "INSERT INTO arbiter_service (name, token, weight, required_tag, pinned_to,"
+        + " anti_affinity, run_local) VALUES (?, 0, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING";
   }
 
   @Override
@@ -54,10 +55,17 @@ public final class PostgresDialect implements Dialect {
 
   @Override
   public void signalChange(Connection connection) throws SQLException {
-    // Delivered only if the transaction commits, which is exactly what we want.
+    // The epoch is what every master reads back in its heartbeat (the truth); the NOTIFY only
+    // wakes them sooner. Both take effect only if the transaction commits.
     try (Statement st = connection.createStatement()) {
+      st.executeUpdate("UPDATE arbiter_change SET epoch = epoch + 1 WHERE id = 1");
       st.execute("NOTIFY " + CHANNEL);
     }
+  }
+
+  @Override
+  public boolean supportsWritableCte() {
+    return true;
   }
 
   @Override

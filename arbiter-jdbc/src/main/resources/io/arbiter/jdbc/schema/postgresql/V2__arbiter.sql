@@ -17,6 +17,9 @@ ALTER TABLE arbiter_service ADD COLUMN IF NOT EXISTS pinned_to VARCHAR(64);
 ALTER TABLE arbiter_service ADD COLUMN IF NOT EXISTS anti_affinity VARCHAR(64);
 ALTER TABLE arbiter_service ADD COLUMN IF NOT EXISTS run_local BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE arbiter_service ADD COLUMN IF NOT EXISTS move_to VARCHAR(64);
+-- name#incarnation of the master on which the service last failed to start: the balancer
+-- gives it to another master until that one rejoins.
+ALTER TABLE arbiter_service ADD COLUMN IF NOT EXISTS start_failed_by VARCHAR(90);
 
 -- ---- event log (arbiter-events) ----
 

@@ -1,0 +1,320 @@
+package io.arbiter;
+
+import io.arbiter.balance.Assignment;
+import io.arbiter.spi.ClusterFacts;
+import io.arbiter.spi.ClusterStore;
+import io.arbiter.spi.Heartbeat;
+import io.arbiter.time.Ticker;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The assignment thread: makes this master run what the balancer gives it, and nothing else.
+ *
+ * <p>It reads the cluster's facts (members, services, rules, grants) only when they may have
+ * changed: when a heartbeat reports a new change epoch, when another master pushes a notification,
+ * or when a lease it was told about is due to run out. At rest it runs no statement at all: the
+ * heartbeat of the lease thread is the whole cost of a master.
+ *
+ * <p>Each time, it computes the assignment (the same on every master, see {@link
+ * ClusterFacts#assignment()}), then:
+ *
+ * <ol>
+ *   <li>hands over what is no longer its own: stops the service, then releases the grant, so the
+ *       new owner can only claim it after it stopped here (no overlap). At most {@link
+ *       ClusterConfig#maxMovesInFlight()} handed-over services may wait for their new owner at
+ *       once;
+ *   <li>claims what is its own and free (unowned, or its owner is known to be dead), in one batch,
+ *       and starts it;
+ *   <li>starts and stops its local services (those that run on every matching master).
+ * </ol>
+ *
+ * <p>A service that is its own but still held by a live master is left alone: that master computes
+ * the same assignment and releases it, which bumps the epoch and wakes this thread.
+ */
+final class AssignmentLoop implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(AssignmentLoop.class);
+
+  /** Slack after a lease's due time, so the database's clock has passed it when we look. */
+  private static final long EXPIRY_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+  /** How long a service that failed to start is left for other masters before we try it again. */
+  private static final long START_FAILURE_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+  private static final long NEVER = Long.MAX_VALUE;
+
+  private final Cluster cluster;
+  private final ClusterStore store;
+  private final ClusterConfig config;
+  private final MemberLease lease;
+  private final Map<String, ServiceSlot> slots;
+  private final Ticker ticker;
+  private final Wakeup wakeup = new Wakeup();
+  private volatile boolean running = true;
+
+  // Written by the lease and notification threads, read here.
+  private volatile boolean changeHinted = true;
+  private volatile boolean overdueSeen;
+  private volatile long expiryDueNanos = NEVER;
+
+  // Owned by this thread.
+  private long factsEpoch = -1;
+  private long retryAtNanos = NEVER;
+  private final Map<String, FencingToken> handedOver = new HashMap<>();
+  private final Set<String> warnedNotHere = new HashSet<>();
+  private volatile Assignment lastAssignment;
+  private Map<String, String> lastUnplaceable = Map.of();
+
+  AssignmentLoop(
+      Cluster cluster,
+      ClusterStore store,
+      ClusterConfig config,
+      MemberLease lease,
+      Map<String, ServiceSlot> slots,
+      Ticker ticker) {
+    this.cluster = cluster;
+    this.store = store;
+    this.config = config;
+    this.lease = lease;
+    this.slots = slots;
+    this.ticker = ticker;
+  }
+
+  @Override
+  public void run() {
+    while (running) {
+      long sleepNanos;
+      try {
+        sleepNanos = round();
+      } catch (StoreUnavailableException e) {
+        log.debug("assignment round failed: {}", e.getMessage());
+        changeHinted = true; // look again once the database answers
+        sleepNanos = config.retryBackoffMin().toNanos();
+      } catch (RuntimeException | Error e) {
+        // Log and go on: a dead thread would leave a live member that never claims.
+        log.error("assignment round failed unexpectedly: {}", e, e);
+        changeHinted = true;
+        sleepNanos = config.claimPollInterval().toNanos();
+      }
+      if (running) {
+        wakeup.await(sleepNanos);
+      }
+    }
+  }
+
+  /** Called by the lease thread after every successful renewal. */
+  void onHeartbeat(MemberId me, Heartbeat heartbeat) {
+    boolean wake = false;
+    if (heartbeat.changeEpoch() > factsEpoch) {
+      changeHinted = true;
+      wake = true;
+    }
+    if (heartbeat.overdue() > 0) {
+      overdueSeen = true;
+      wake = true;
+    }
+    long now = ticker.nanos();
+    expiryDueNanos =
+        heartbeat.nextExpiry(me).map(d -> now + d.toNanos() + EXPIRY_SLACK_NANOS).orElse(NEVER);
+    if (wake) {
+      wakeup.signal();
+    }
+  }
+
+  /** A push from another master: something changed. */
+  void onChangeNotified() {
+    changeHinted = true;
+    wakeup.signal();
+  }
+
+  /** A new incarnation: nothing learned before still holds. */
+  void onJoined() {
+    handedOver.clear(); // only touched by this thread, but joins happen while it waits
+    changeHinted = true;
+    wakeup.signal();
+  }
+
+  void stop() {
+    running = false;
+    wakeup.signal();
+  }
+
+  Assignment lastAssignment() {
+    return lastAssignment;
+  }
+
+  /** One look; returns how long to sleep before the next unless woken. */
+  private long round() {
+    long idle = config.claimPollInterval().toNanos();
+    MemberId me = lease.current();
+    if (me == null || lease.state() != MemberState.ACTIVE || !lease.isValid(me)) {
+      return idle; // the lease thread wakes us once we hold a lease again
+    }
+    long now = ticker.nanos();
+    if (overdueSeen || now - expiryDueNanos >= 0) {
+      overdueSeen = false;
+      expiryDueNanos = NEVER; // the next heartbeat sets it again
+      int expired = store.expireOverdueMembers();
+      if (expired > 0) {
+        log.info(
+            "{}: marked {} member(s) expired (their lease ran out by the database clock)",
+            me,
+            expired);
+        changeHinted = true;
+      }
+    }
+    if (changeHinted || now - retryAtNanos >= 0) {
+      changeHinted = false; // before reading, so a change during the read is looked at again
+      retryAtNanos = NEVER;
+      ClusterFacts facts = store.facts();
+      factsEpoch = facts.changeEpoch();
+      act(me, facts);
+    }
+    long next = Math.min(expiryDueNanos, retryAtNanos);
+    return next == NEVER ? idle : Math.max(0, next - ticker.nanos());
+  }
+
+  private void act(MemberId me, ClusterFacts facts) {
+    Assignment assignment = facts.assignment();
+    lastAssignment = assignment;
+    reportUnplaceable(assignment);
+    Map<String, ClusterFacts.Service> byName = new HashMap<>();
+    facts.services().forEach(s -> byName.put(s.name(), s));
+
+    handOver(me, assignment, byName);
+    if (!running || !lease.isValid(me)) {
+      return;
+    }
+    claim(me, assignment, byName);
+    runLocal(me, assignment);
+  }
+
+  /** Stops and releases what the assignment gives to another master, a bounded number at once. */
+  private void handOver(
+      MemberId me, Assignment assignment, Map<String, ClusterFacts.Service> byName) {
+    // A handed-over service is in flight until its new owner holds it (or it is gone).
+    handedOver
+        .keySet()
+        .removeIf(
+            name -> {
+              ClusterFacts.Service s = byName.get(name);
+              return s == null || s.owner().isPresent();
+            });
+    int budget = config.maxMovesInFlight() - handedOver.size();
+    if (budget <= 0) {
+      return;
+    }
+    List<ServiceSlot> leaving = new ArrayList<>();
+    for (ServiceSlot slot : new TreeSet<>(slots.keySet()).stream().map(slots::get).toList()) {
+      ServiceGrant grant = slot.running();
+      if (grant == null || slot.isLocal()) {
+        continue;
+      }
+      String owner = assignment.owners().get(slot.name());
+      // Unplaceable services keep running where they are: better than running nowhere.
+      if (owner != null && !owner.equals(me.name())) {
+        leaving.add(slot);
+        if (leaving.size() == budget) {
+          break;
+        }
+      }
+    }
+    if (leaving.isEmpty()) {
+      return;
+    }
+    List<FencingToken> tokens = cluster.stopForHandover(leaving);
+    int released = store.release(tokens);
+    tokens.forEach(t -> handedOver.put(t.service(), t));
+    log.info(
+        "{}: handed over {} service(s) to the masters the balancer chose: {}",
+        me,
+        released,
+        leaving.stream().map(s -> s.name() + "->" + assignment.owners().get(s.name())).toList());
+  }
+
+  private void claim(MemberId me, Assignment assignment, Map<String, ClusterFacts.Service> byName) {
+    long now = ticker.nanos();
+    List<String> candidates = new ArrayList<>();
+    for (Map.Entry<String, String> e : assignment.owners().entrySet()) {
+      if (!e.getValue().equals(me.name())) {
+        continue;
+      }
+      ServiceSlot slot = slots.get(e.getKey());
+      if (slot == null) {
+        if (warnedNotHere.add(e.getKey())) {
+          log.warn(
+              "{}: the balancer gives service {} to this master, but it is not registered here;"
+                  + " register the same services on every master",
+              me,
+              e.getKey());
+        }
+        continue;
+      }
+      ClusterFacts.Service facts = byName.get(e.getKey());
+      if (slot.running() != null || facts == null || !facts.claimable()) {
+        continue;
+      }
+      if (slot.inBackoff(now)) {
+        retryAtNanos = Math.min(retryAtNanos, slot.notBefore());
+        continue;
+      }
+      candidates.add(e.getKey());
+    }
+    if (candidates.isEmpty() || !running || !lease.isValid(me)) {
+      return;
+    }
+    List<FencingToken> won = store.claim(me, candidates);
+    if (won.isEmpty()) {
+      return;
+    }
+    log.info(
+        "{}: acquired {} service(s): {}",
+        me,
+        won.size(),
+        won.size() <= 20
+            ? won.stream().map(t -> t.service() + "@" + t.value()).toList()
+            : won.size() + " services");
+    for (ServiceSlot failed : cluster.startServices(won)) {
+      long until = ticker.nanos() + START_FAILURE_BACKOFF_NANOS;
+      failed.backOffUntil(until);
+      retryAtNanos = Math.min(retryAtNanos, until);
+    }
+  }
+
+  private void runLocal(MemberId me, Assignment assignment) {
+    for (ServiceSlot slot : slots.values()) {
+      if (!slot.isLocal()) {
+        continue;
+      }
+      boolean here = assignment.local().getOrDefault(slot.name(), Set.of()).contains(me.name());
+      ServiceGrant grant = slot.running();
+      if (here && grant == null) {
+        cluster.startLocal(slot, me);
+      } else if (!here && grant != null) {
+        slot.stop(grant, "the balancer no longer places this local service here");
+      }
+    }
+  }
+
+  private void reportUnplaceable(Assignment assignment) {
+    if (!assignment.unplaceable().equals(lastUnplaceable)) {
+      assignment
+          .unplaceable()
+          .forEach(
+              (service, why) -> {
+                if (!why.equals(lastUnplaceable.get(service))) {
+                  log.warn("service {} cannot be placed: {}", service, why);
+                }
+              });
+      lastUnplaceable = Map.copyOf(assignment.unplaceable());
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package io.arbiter.spi;
+
+import io.arbiter.MemberId;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What one renewal statement tells a master besides whether its lease was extended: the cluster's
+ * change epoch and the leases of the live members. This is the whole cost of a master at rest: from
+ * it, the master knows when to look again (a changed epoch, or the moment another lease runs out)
+ * without any other statement.
+ *
+ * @param renewed false if the lease had already run out or was superseded: the master must not act
+ *     and must rejoin
+ * @param changeEpoch a counter bumped by every change of members, claims or rules
+ * @param leases the members marked live, with their remaining lease by the store's clock (possibly
+ *     negative: overdue, not yet marked expired)
+ */
+public record Heartbeat(boolean renewed, long changeEpoch, List<Lease> leases) {
+  public Heartbeat {
+    leases = List.copyOf(leases);
+  }
+
+  /** A member's lease as the store's clock saw it during the renewal. */
+  public record Lease(String name, long incarnation, long leftMillis) {}
+
+  /** Live-marked members whose lease has run out by the store's clock. */
+  public int overdue() {
+    return (int) leases.stream().filter(l -> l.leftMillis() <= 0).count();
+  }
+
+  /** Time until the soonest lease of another live member runs out, if any. */
+  public Optional<Duration> nextExpiry(MemberId self) {
+    return leases.stream()
+        .filter(l -> !(l.name().equals(self.name()) && l.incarnation() == self.incarnation()))
+        .filter(l -> l.leftMillis() > 0)
+        .mapToLong(Lease::leftMillis)
+        .min()
+        .stream()
+        .mapToObj(Duration::ofMillis)
+        .findFirst();
+  }
+}
