@@ -99,8 +99,12 @@ public final class DemoCommand implements Callable<Integer> {
     List<String> args =
         new ArrayList<>(List.of("--db", url, "--services", String.valueOf(services)));
     args.addAll(db.credentialArgs());
+    args.addAll(List.of("--local-service", "force-scheduler:web"));
     for (int i = 1; i <= masters; i++) {
-      fleet.start("master-" + i, args);
+      // The first masters serve the web UI (and so run the force scheduler); the last builds.
+      List<String> own = new ArrayList<>(args);
+      own.addAll(List.of("--tags", i < masters || masters == 1 ? "web" : "builder"));
+      fleet.start("master-" + i, own);
     }
     System.out.println();
     System.out.println("database:  " + url);
@@ -113,6 +117,8 @@ public final class DemoCommand implements Callable<Integer> {
         "           kill -STOP <pid> (freeze: the master is fenced; kill -CONT to wake it),");
     System.out.println("           kill <pid> (clean stop: services move at once)");
     System.out.println(
+        "           arbiter drain master-1 / undrain master-1 / move SERVICE --to master-2");
+    System.out.println(
         "status:    java -jar arbiter-cli/target/arbiter.jar status --db '" + url + "'");
     System.out.println("Ctrl-C stops everything.\n");
 
@@ -124,7 +130,7 @@ public final class DemoCommand implements Callable<Integer> {
           store.initialize();
           System.out.println(
               "---- " + LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss")));
-          System.out.print(StatusView.table(store.status(), false));
+          System.out.print(StatusView.table(store.status(), store.facts(), false));
         } catch (ArbiterException e) {
           System.out.println("(waiting for the masters: " + e.getMessage() + ")");
         }

@@ -43,6 +43,26 @@ public final class MasterCommand implements Callable<Integer> {
   String servicePrefix;
 
   @Option(
+      names = "--capacity",
+      defaultValue = "1",
+      description = "This master's share of the services relative to the others (default 1).")
+  double capacity;
+
+  @Option(
+      names = "--tags",
+      split = ",",
+      description = "What this master offers (e.g. web,builder), for services that require a tag.")
+  java.util.List<String> tags = new java.util.ArrayList<>();
+
+  @Option(
+      names = "--local-service",
+      paramLabel = "NAME[:TAG]",
+      description =
+          "A local service (the demo's force scheduler): it runs on every master with TAG at once."
+              + " Repeatable.")
+  java.util.List<String> localServices = new java.util.ArrayList<>();
+
+  @Option(
       names = "--tick",
       defaultValue = "250ms",
       converter = DurationConverter.class,
@@ -100,11 +120,13 @@ public final class MasterCommand implements Callable<Integer> {
     String url = db.url("master");
     ClusterConfig config;
     try {
-      config = ClusterConfig.builder(name).leaseTtl(leaseTtl).build();
+      config = ClusterConfig.builder(name).leaseTtl(leaseTtl).capacity(capacity).tags(tags).build();
     } catch (io.arbiter.InvalidConfigException e) {
       throw switch (e.field()) {
         case "memberName" -> e.renamed("--name", "'" + name + "'");
         case "leaseTtl" -> e.renamed("--lease-ttl", leaseTtl);
+        case "capacity" -> e.renamed("--capacity", capacity);
+        case "tag" -> e.renamed("--tags", tags);
         default -> e;
       };
     }
@@ -137,6 +159,21 @@ public final class MasterCommand implements Callable<Integer> {
           service,
           new TickingService(
               workloadPool, dialect, table, tick, work, history, accepted, rejected));
+    }
+    for (String local : localServices) {
+      String[] parts = local.split(":", 2);
+      io.arbiter.balance.Placement where =
+          io.arbiter.balance.Placement.ANYWHERE.onEveryMatchingMaster();
+      if (parts.length == 2) {
+        where = where.requireTag(parts[1]);
+      }
+      try {
+        builder.service(
+            new io.arbiter.balance.ServiceSpec(servicePrefix + parts[0], 1, where),
+            new io.arbiter.cli.workload.ForceScheduler());
+      } catch (io.arbiter.InvalidConfigException e) {
+        throw e.renamed("--local-service", "'" + local + "'");
+      }
     }
     Cluster cluster = builder.build();
     CountDownLatch exited = new CountDownLatch(1);

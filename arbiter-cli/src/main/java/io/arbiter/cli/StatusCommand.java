@@ -2,6 +2,7 @@ package io.arbiter.cli;
 
 import io.arbiter.ClusterStatus;
 import io.arbiter.jdbc.JdbcClusterStore;
+import io.arbiter.spi.ClusterFacts;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -26,7 +27,9 @@ public final class StatusCommand implements Callable<Integer> {
         JdbcClusterStore.open(url, db.user(), db.password(), Duration.ofSeconds(3), false)) {
       store.initialize(); // checks the schema exists and is a version we understand
       ClusterStatus status = store.status();
-      System.out.println(json ? StatusView.json(status) : StatusView.table(status, true));
+      ClusterFacts facts = store.facts();
+      System.out.println(
+          json ? StatusView.json(status, facts) : StatusView.table(status, facts, true));
     }
     return 0;
   }

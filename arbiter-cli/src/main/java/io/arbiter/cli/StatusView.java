@@ -2,6 +2,8 @@ package io.arbiter.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.arbiter.ClusterStatus;
+import io.arbiter.balance.Assignment;
+import io.arbiter.spi.ClusterFacts;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -19,7 +21,19 @@ public final class StatusView {
   private StatusView() {}
 
   public static String table(ClusterStatus status, boolean withServices) {
+    return table(status, null, withServices);
+  }
+
+  /**
+   * @param facts the balancer's inputs, for capacities, tags, drains, local and unplaceable
+   *     services and pending moves; null to leave them out
+   */
+  public static String table(ClusterStatus status, ClusterFacts facts, boolean withServices) {
     StringBuilder out = new StringBuilder();
+    Map<String, ClusterFacts.Member> live = new LinkedHashMap<>();
+    if (facts != null) {
+      facts.members().forEach(m -> live.put(m.name() + "#" + m.incarnation(), m));
+    }
     out.append("database time ").append(time(status.databaseTime())).append(" UTC\n");
     Map<String, List<String>> byOwner = new LinkedHashMap<>();
     for (ClusterStatus.Service s : status.services()) {
@@ -29,24 +43,59 @@ public final class StatusView {
     }
     out.append(
         String.format(
-            "%-16s %4s %-8s %10s %8s  %s%n",
-            "MEMBER", "INC", "STATE", "LEASE LEFT", "SERVICES", "SERVICE@TOKEN"));
+            "%-16s %4s %-8s %10s %8s %-14s  %s%n",
+            "MEMBER", "INC", "STATE", "LEASE LEFT", "SERVICES", "BALANCE", "SERVICE@TOKEN"));
     for (ClusterStatus.Member m : status.members()) {
       String id = m.name() + "#" + m.incarnation();
       String lease = m.state().equals("ACTIVE") ? m.leaseLeftMillis() + " ms" : "-";
+      ClusterFacts.Member f = live.get(id);
+      String balance =
+          f == null
+              ? "-"
+              : (f.spec().draining() ? "DRAINING " : "")
+                  + "cap "
+                  + fmt(f.spec().capacity())
+                  + (f.spec().tags().isEmpty() ? "" : " " + String.join(",", f.spec().tags()));
+      List<String> owned = byOwner.getOrDefault(id, List.of());
       out.append(
           String.format(
-              "%-16s %4d %-8s %10s %8d  %s%n",
+              "%-16s %4d %-8s %10s %8d %-14s  %s%n",
               m.name(),
               m.incarnation(),
               m.state(),
               lease,
               m.servicesOwned(),
-              String.join(" ", byOwner.getOrDefault(id, List.of()))));
+              balance,
+              owned.size() <= 40
+                  ? String.join(" ", owned)
+                  : String.join(" ", owned.subList(0, 40)) + " ..."));
     }
+    if (facts != null) {
+      Assignment a = facts.assignment();
+      a.local()
+          .forEach(
+              (service, where) ->
+                  out.append("local ")
+                      .append(service)
+                      .append(" on: ")
+                      .append(String.join(" ", where))
+                      .append('\n'));
+      a.unplaceable()
+          .forEach(
+              (service, why) ->
+                  out.append("UNPLACEABLE ").append(service).append(": ").append(why).append('\n'));
+      long pending = pendingMoves(facts, a);
+      if (pending > 0) {
+        out.append("moving: ")
+            .append(pending)
+            .append(" service(s) not yet on the master the balancer gives them to\n");
+      }
+    }
+    java.util.Set<String> local =
+        facts == null ? java.util.Set.of() : facts.assignment().local().keySet();
     List<String> unowned =
         status.services().stream()
-            .filter(s -> s.owner() == null)
+            .filter(s -> s.owner() == null && !local.contains(s.name()))
             .map(ClusterStatus.Service::name)
             .toList();
     if (!unowned.isEmpty()) {
@@ -69,7 +118,15 @@ public final class StatusView {
   }
 
   public static String json(ClusterStatus status) {
+    return json(status, null);
+  }
+
+  public static String json(ClusterStatus status, ClusterFacts facts) {
     Map<String, Object> root = new LinkedHashMap<>();
+    Map<String, ClusterFacts.Member> live = new LinkedHashMap<>();
+    if (facts != null) {
+      facts.members().forEach(m -> live.put(m.name() + "#" + m.incarnation(), m));
+    }
     root.put("database_time", String.valueOf(status.databaseTime()));
     root.put(
         "members",
@@ -85,6 +142,12 @@ public final class StatusView {
                   o.put("host", m.host());
                   o.put("pid", m.pid());
                   o.put("services_owned", m.servicesOwned());
+                  ClusterFacts.Member f = live.get(m.name() + "#" + m.incarnation());
+                  if (f != null) {
+                    o.put("capacity", f.spec().capacity());
+                    o.put("tags", f.spec().tags());
+                    o.put("draining", f.spec().draining());
+                  }
                   return o;
                 })
             .collect(Collectors.toList()));
@@ -101,11 +164,32 @@ public final class StatusView {
                   return o;
                 })
             .collect(Collectors.toList()));
+    if (facts != null) {
+      Assignment a = facts.assignment();
+      root.put("local", a.local());
+      root.put("unplaceable", a.unplaceable());
+      root.put("pending_moves", pendingMoves(facts, a));
+    }
     try {
       return new ObjectMapper().writeValueAsString(root);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** Services held by a master other than the one the balancer gives them to. */
+  static long pendingMoves(ClusterFacts facts, Assignment a) {
+    return facts.services().stream()
+        .filter(
+            s -> {
+              String want = a.owners().get(s.name());
+              return want != null && s.owner().map(o -> !o.name().equals(want)).orElse(true);
+            })
+        .count();
+  }
+
+  private static String fmt(double d) {
+    return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
   }
 
   private static String time(Instant t) {
