@@ -7,7 +7,11 @@ import io.arbiter.ClusterStatus;
 import io.arbiter.FencingToken;
 import io.arbiter.MemberId;
 import io.arbiter.MemberNameInUseException;
+import io.arbiter.balance.Placement;
+import io.arbiter.balance.ServiceSpec;
+import io.arbiter.spi.ClusterFacts;
 import io.arbiter.spi.ClusterStore;
+import io.arbiter.spi.Heartbeat;
 import io.arbiter.spi.MemberInfo;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -258,6 +262,86 @@ public abstract class ClusterStoreContract {
         .isEmpty();
     assertThat(result.grants()).as("grants made").isGreaterThan(20);
     assertThat(result.takeovers()).as("grants taken over from an expired member").isGreaterThan(0);
+    assertThat(result.handovers())
+        .as("grants handed over because the balancer moved the service")
+        .isGreaterThan(0);
+  }
+
+  @Test
+  void theHeartbeatReportsTheLeasesAndAnEpochThatEveryChangeMoves() {
+    ClusterStore store = store();
+    String service = name("hb");
+    MemberId a = store.join(name("a"), TTL, Optional.empty(), INFO);
+    Heartbeat first = store.heartbeat(a, TTL);
+    assertThat(first.renewed()).isTrue();
+    assertThat(first.leases())
+        .anySatisfy(
+            l -> {
+              assertThat(l.name()).isEqualTo(a.name());
+              assertThat(l.incarnation()).isEqualTo(a.incarnation());
+              assertThat(l.leftMillis()).isPositive();
+            });
+    long epoch = first.changeEpoch();
+    store.register(List.of(service));
+    long afterRegister = store.heartbeat(a, TTL).changeEpoch();
+    assertThat(afterRegister).as("a new service moves the epoch").isGreaterThan(epoch);
+    assertThat(store.heartbeat(a, TTL).changeEpoch())
+        .as("a renewal alone does not")
+        .isEqualTo(afterRegister);
+    FencingToken t = claimOne(store, a, service).orElseThrow();
+    long afterClaim = store.heartbeat(a, TTL).changeEpoch();
+    assertThat(afterClaim).as("a claim moves the epoch").isGreaterThan(afterRegister);
+    assertThat(store.release(List.of(t))).isEqualTo(1);
+    assertThat(store.heartbeat(a, TTL).changeEpoch())
+        .as("a release moves the epoch")
+        .isGreaterThan(afterClaim);
+    assertThat(store.release(List.of(t))).as("a stale token releases nothing").isZero();
+  }
+
+  @Test
+  void factsCarryWhatTheBalancerNeedsAndOperatorIntentions() {
+    ClusterStore store = store();
+    String plain = name("plain");
+    String ruled = name("ruled");
+    store.define(
+        List.of(
+            ServiceSpec.of(plain),
+            new ServiceSpec(ruled, 2.5, Placement.ANYWHERE.requireTag("web").antiAffinity("g"))));
+    MemberId a =
+        store.join(
+            name("a"), TTL, Optional.empty(), INFO.withBalancing(2, java.util.Set.of("web", "x")));
+    assertThat(store.setDraining(a.name(), true)).isTrue();
+    assertThat(store.setDraining(name("nobody"), true)).as("unknown member").isFalse();
+    assertThat(store.setMoveTarget(plain, Optional.of(a.name()))).isTrue();
+    assertThat(store.setMoveTarget(name("nothing"), Optional.of(a.name()))).isFalse();
+    FencingToken t = claimOne(store, a, plain).orElseThrow();
+    assertThat(store.releaseFailedStart(t)).isTrue();
+
+    ClusterFacts facts = store.facts();
+    ClusterFacts.Member m =
+        facts.members().stream().filter(x -> x.name().equals(a.name())).findFirst().orElseThrow();
+    assertThat(m.spec().capacity()).isEqualTo(2.0);
+    assertThat(m.spec().tags()).containsExactlyInAnyOrder("web", "x");
+    assertThat(m.spec().draining()).isTrue();
+    ClusterFacts.Service p =
+        facts.services().stream().filter(x -> x.name().equals(plain)).findFirst().orElseThrow();
+    assertThat(p.moveTo()).contains(a.name());
+    assertThat(p.claimable()).isTrue();
+    assertThat(p.startFailedBy()).contains(a);
+    ClusterFacts.Service r =
+        facts.services().stream().filter(x -> x.name().equals(ruled)).findFirst().orElseThrow();
+    assertThat(r.spec().weight()).isEqualTo(2.5);
+    assertThat(r.spec().placement().requiredTag()).contains("web");
+    assertThat(r.spec().placement().antiAffinityGroup()).contains("g");
+
+    // Redefining changes the rules in place.
+    store.define(List.of(new ServiceSpec(ruled, 1, Placement.ANYWHERE)));
+    ClusterFacts.Service again =
+        store.facts().services().stream()
+            .filter(x -> x.name().equals(ruled))
+            .findFirst()
+            .orElseThrow();
+    assertThat(again.spec()).isEqualTo(ServiceSpec.of(ruled));
   }
 
   @Test

@@ -4,6 +4,8 @@ import io.arbiter.FencingToken;
 import io.arbiter.MemberId;
 import io.arbiter.MemberNameInUseException;
 import io.arbiter.StoreUnavailableException;
+import io.arbiter.balance.Assignment;
+import io.arbiter.spi.ClusterFacts;
 import io.arbiter.spi.ClusterStore;
 import io.arbiter.spi.MemberInfo;
 import java.time.Duration;
@@ -38,13 +40,23 @@ final class StoreFuzzer {
   private static final int MEMBERS = 6;
   private static final int SERVICES = 5;
 
-  record Result(List<String> overlaps, List<String> tokenProblems, int grants, int takeovers) {}
+  /**
+   * @param handovers grants released because the balancer gave the service to another member
+   */
+  record Result(
+      List<String> overlaps,
+      List<String> tokenProblems,
+      int grants,
+      int takeovers,
+      int handovers) {}
 
   private final Function<Duration, ClusterStore> stores;
   private final Function<String, String> names;
   private final Oracle oracle = new Oracle();
   private final Map<String, List<Long>> granted = new ConcurrentHashMap<>();
   private final AtomicInteger takeovers = new AtomicInteger();
+  private final AtomicInteger handovers = new AtomicInteger();
+  private final List<String> memberNames = new ArrayList<>();
 
   StoreFuzzer(Function<Duration, ClusterStore> stores, Function<String, String> names) {
     this.stores = stores;
@@ -59,12 +71,14 @@ final class StoreFuzzer {
     ClusterStore admin = stores.apply(TTL);
     admin.register(services);
     long end = System.nanoTime() + duration.toNanos();
+    for (int i = 0; i < MEMBERS; i++) {
+      memberNames.add(names.apply("fm" + i));
+    }
     ExecutorService pool = Executors.newFixedThreadPool(MEMBERS);
     List<Future<?>> futures = new ArrayList<>();
     for (int i = 0; i < MEMBERS; i++) {
       Member m =
-          new Member(
-              names.apply("fm" + i), stores.apply(TTL), services, new Random(31L * i + 7), end);
+          new Member(memberNames.get(i), stores.apply(TTL), services, new Random(31L * i + 7), end);
       futures.add(pool.submit(m));
     }
     for (Future<?> f : futures) {
@@ -94,7 +108,7 @@ final class StoreFuzzer {
         tokenProblems.add(s + ": " + tokens.size() + " grants seen but the token is " + current);
       }
     }
-    return new Result(oracle.overlaps, tokenProblems, grants, takeovers.get());
+    return new Result(oracle.overlaps, tokenProblems, grants, takeovers.get(), handovers.get());
   }
 
   /** Who believes they own what, and until when (monotonic nanos). */
@@ -201,12 +215,23 @@ final class StoreFuzzer {
       int dice = random.nextInt(100);
       if (now - lastRenewSent > TTL.toNanos() / 3 || dice < 10) {
         renew();
-      } else if (dice < 45) {
+      } else if (dice < 30) {
         claimSome();
-      } else if (dice < 60) {
+      } else if (dice < 50) {
+        balance();
+      } else if (dice < 58) {
         releaseOne();
-      } else if (dice < 75) {
+      } else if (dice < 70) {
         store.expireOverdueMembers();
+      } else if (dice < 73) {
+        store.setDraining(
+            memberNames.get(random.nextInt(memberNames.size())), random.nextInt(3) == 0);
+      } else if (dice < 75) {
+        store.setMoveTarget(
+            services.get(random.nextInt(services.size())),
+            random.nextBoolean()
+                ? Optional.empty()
+                : Optional.of(memberNames.get(random.nextInt(memberNames.size()))));
       } else if (dice < 78) {
         pause();
       } else if (dice < 80) {
@@ -216,7 +241,7 @@ final class StoreFuzzer {
 
     private void renew() {
       long sent = System.nanoTime();
-      if (store.renew(me, TTL)) {
+      if (store.heartbeat(me, TTL).renewed()) {
         lastRenewSent = sent;
         deadline = sent + TTL.toNanos() - MARGIN_NANOS;
         oracle.extend(me, deadline);
@@ -225,13 +250,50 @@ final class StoreFuzzer {
       }
     }
 
-    /** Claims every claimable service it does not hold, in one batch, as the engine does. */
+    /** Claims every claimable service it does not hold, in one batch. */
     private void claimSome() {
       Set<String> claimable = new HashSet<>(store.claimableServices());
+      claim(services.stream().filter(claimable::contains).toList());
+    }
+
+    /**
+     * Does what the engine does with the balancer: reads the facts (only this fuzzer's members and
+     * services), stops and releases in one batch what is assigned to another member, then claims
+     * what is assigned to itself.
+     */
+    private void balance() {
+      ClusterFacts all = store.facts();
+      Set<String> ours = new HashSet<>(services);
+      ClusterFacts facts =
+          new ClusterFacts(
+              all.changeEpoch(),
+              all.members().stream().filter(m -> memberNames.contains(m.name())).toList(),
+              all.services().stream().filter(x -> ours.contains(x.name())).toList());
+      Assignment assignment = facts.assignment();
+      List<FencingToken> leaving = new ArrayList<>();
+      for (Map.Entry<String, FencingToken> e : new ArrayList<>(held.entrySet())) {
+        String owner = assignment.owners().get(e.getKey());
+        if (owner != null && !owner.equals(name)) {
+          held.remove(e.getKey());
+          oracle.stopActing(me, e.getKey()); // stop first, then release
+          leaving.add(e.getValue());
+        }
+      }
+      if (!leaving.isEmpty()) {
+        handovers.addAndGet(store.release(leaving));
+      }
+      claim(
+          facts.services().stream()
+              .filter(x -> x.claimable() && name.equals(assignment.owners().get(x.name())))
+              .map(ClusterFacts.Service::name)
+              .toList());
+    }
+
+    private void claim(List<String> claimable) {
       List<String> candidates = new ArrayList<>();
       Map<String, Optional<FencingToken>> prior = new HashMap<>();
-      for (String s : services) {
-        if (claimable.contains(s) && !held.containsKey(s)) {
+      for (String s : claimable) {
+        if (!held.containsKey(s)) {
           candidates.add(s);
           prior.put(s, store.currentGrant(s));
         }
