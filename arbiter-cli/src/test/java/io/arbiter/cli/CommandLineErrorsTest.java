@@ -2,6 +2,8 @@ package io.arbiter.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.arbiter.jdbc.JdbcClusterStore;
+import io.arbiter.testkit.TestDatabases;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
@@ -68,5 +70,35 @@ class CommandLineErrorsTest {
     Outcome unreachable = run("status", "--db", "jdbc:postgresql://127.0.0.1:1/nowhere");
     assertThat(unreachable.code()).isEqualTo(2);
     assertThat(unreachable.err()).contains("127.0.0.1:1/nowhere").contains("Connection");
+  }
+
+  @Test
+  void aNegativeCapacityOrAnOddTagIsRefused() {
+    Outcome capacity =
+        run("master", "--db", "jdbc:postgresql://127.0.0.1:1/x", "--name", "m", "--capacity", "-1");
+    assertThat(capacity.code()).isEqualTo(2);
+    assertThat(capacity.err()).contains("--capacity").contains(">= 0");
+    Outcome tag =
+        run("master", "--db", "jdbc:postgresql://127.0.0.1:1/x", "--name", "m", "--tags", "a b");
+    assertThat(tag.code()).isEqualTo(2);
+    assertThat(tag.err()).contains("--tags").contains("letters, digits");
+  }
+
+  @Test
+  void drainAndMoveNameWhatIsWrong() {
+    String url = TestDatabases.embeddedPostgresUrl();
+    try (JdbcClusterStore store =
+        JdbcClusterStore.open(url, null, null, java.time.Duration.ofSeconds(3), true)) {
+      store.initialize();
+    }
+    Outcome drain = run("drain", "no-such-master", "--db", url);
+    assertThat(drain.code()).isEqualTo(2);
+    assertThat(drain.err()).contains("arbiter drain").contains("no master named no-such-master");
+    Outcome move = run("move", "no-such-service", "--to", "m1", "--db", url);
+    assertThat(move.code()).isEqualTo(2);
+    assertThat(move.err()).contains("no service named no-such-service");
+    Outcome noTarget = run("move", "svc", "--db", url);
+    assertThat(noTarget.code()).isEqualTo(2);
+    assertThat(noTarget.err()).contains("--to");
   }
 }
