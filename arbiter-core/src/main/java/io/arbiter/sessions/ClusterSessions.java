@@ -137,8 +137,8 @@ public final class ClusterSessions implements AutoCloseable {
 
   /**
    * Extends the session if at least {@link SessionConfig#touchInterval()} has passed since its last
-   * touch (one UPDATE); otherwise does nothing. Call it once per request that used the session.
-   * A session this master does not cache (its cache was full) is touched unconditionally.
+   * touch (one UPDATE); otherwise does nothing. Call it once per request that used the session. A
+   * session this master does not cache (its cache was full) is touched unconditionally.
    *
    * @return false if the database says the session is gone
    */
