@@ -7,7 +7,6 @@ import io.arbiter.sessions.ClusterSessions;
 import io.arbiter.sessions.SessionConfig;
 import io.arbiter.sessions.SessionIds;
 import io.arbiter.testkit.TestDatabase;
-import io.arbiter.testkit.TestDatabases;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,28 +24,33 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * Two masters ("a" and "b"), each with its own connection pool to the same database and its own web
  * app on an ephemeral port: a login on one is valid on the other, a logout on one reaches the other
- * within the staleness bound.
+ * within the staleness bound. Subclasses say which database.
  */
-class CrossMasterWebTest {
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class CrossMasterWebContract {
   private static final Duration STALENESS = SessionConfig.DEFAULT_STALENESS;
   private static final Pattern SESSION_COOKIE =
       Pattern.compile("(?i)^" + SessionConfig.DEFAULT_COOKIE_NAME + "=([^;]*)(.*)$");
 
-  private static TestDatabase db;
-  private static ClusterSessions sessionsA;
-  private static ClusterSessions sessionsB;
-  private static WebServer a;
-  private static WebServer b;
-  private static final HttpClient http =
+  private TestDatabase db;
+  private ClusterSessions sessionsA;
+  private ClusterSessions sessionsB;
+  private WebServer a;
+  private WebServer b;
+  private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+  /** A fresh database for this class, dropped at the end. */
+  protected abstract TestDatabase database();
+
   @BeforeAll
-  static void startMasters() {
-    db = TestDatabases.embeddedPostgres();
+  void startMasters() {
+    db = database();
     sessionsA = sessions();
     sessionsB = sessions();
     a =
@@ -64,13 +68,13 @@ class CrossMasterWebTest {
     b = DemoWebApp.start(0, sessionsB, "b", null);
   }
 
-  private static ClusterSessions sessions() {
+  private ClusterSessions sessions() {
     return ClusterSessions.create(
         JdbcSessionStore.open(db.jdbcUrl(), null, null, 4, true), SessionConfig.defaults());
   }
 
   @AfterAll
-  static void stopMasters() {
+  void stopMasters() {
     for (AutoCloseable c : new AutoCloseable[] {a, b, sessionsA, sessionsB}) {
       try {
         if (c != null) {
@@ -219,7 +223,7 @@ class CrossMasterWebTest {
 
   private static final String FORM = "application/x-www-form-urlencoded";
 
-  private static HttpResponse<String> get(WebServer server, String path, String cookie)
+  private HttpResponse<String> get(WebServer server, String path, String cookie)
       throws IOException, InterruptedException {
     HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(server.baseUrl() + path)).GET();
     if (cookie != null) {
@@ -229,13 +233,12 @@ class CrossMasterWebTest {
         r.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private static HttpResponse<String> postJson(
-      WebServer server, String path, String json, String cookie)
+  private HttpResponse<String> postJson(WebServer server, String path, String json, String cookie)
       throws IOException, InterruptedException {
     return post(server, path, json, "application/json", cookie);
   }
 
-  private static HttpResponse<String> post(
+  private HttpResponse<String> post(
       WebServer server, String path, String body, String contentType, String cookie)
       throws IOException, InterruptedException {
     HttpRequest.Builder r =
@@ -263,7 +266,7 @@ class CrossMasterWebTest {
     return m.group(1);
   }
 
-  private static long sessionRows(String principal) throws SQLException {
+  private long sessionRows(String principal) throws SQLException {
     try (Connection c = db.connect();
         PreparedStatement ps =
             c.prepareStatement("SELECT COUNT(*) FROM arbiter_session WHERE principal = ?")) {
