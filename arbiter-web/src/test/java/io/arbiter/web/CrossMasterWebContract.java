@@ -211,6 +211,22 @@ abstract class CrossMasterWebContract {
   }
 
   @Test
+  void aBrowserFormLoginRedirectsToThePageWhichShowsTheUserOnEveryMaster() throws Exception {
+    HttpRequest form =
+        HttpRequest.newBuilder(URI.create(a.baseUrl() + "/login"))
+            .header("Content-Type", FORM)
+            .header("Accept", "text/html,application/xhtml+xml")
+            .POST(HttpRequest.BodyPublishers.ofString("user=dan&password=arbiter"))
+            .build();
+    HttpResponse<String> r = http.send(form, HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(303);
+    assertThat(r.headers().firstValue("Location")).contains("/");
+    String cookie = cookieValue(sessionCookieHeader(r).orElseThrow());
+    HttpResponse<String> page = get(b, "/", cookie);
+    assertThat(page.body()).contains("Served by master b").contains("Logged in as <b>dan</b>");
+  }
+
+  @Test
   void healthAndThePageNameTheMaster() throws Exception {
     HttpResponse<String> health = get(b, "/healthz", null);
     assertThat(health.statusCode()).isEqualTo(200);
