@@ -1,5 +1,6 @@
 package io.arbiter.sessions;
 
+import io.arbiter.StoreUnavailableException;
 import io.arbiter.spi.SessionStore;
 import io.arbiter.spi.StoredSession;
 import io.arbiter.time.Ticker;
@@ -48,6 +49,7 @@ public final class ClusterSessions implements AutoCloseable {
   private final AtomicLong touches = new AtomicLong();
   private final AtomicLong purged = new AtomicLong();
   private volatile ScheduledExecutorService purger;
+  private volatile boolean initialized;
 
   /**
    * A session as this master last validated it. The times are on this master's monotonic clock:
@@ -71,15 +73,40 @@ public final class ClusterSessions implements AutoCloseable {
   }
 
   /**
-   * Sessions on {@code store} (initialized here; closed by {@link #close()}). Does not start the
+   * Sessions on {@code store} (closed by {@link #close()}). Checks the schema now; if the database
+   * does not answer, logs a warning and checks again on first use, so that a master can start while
+   * its database is down (requests that need a session fail until it is back). Does not start the
    * purge thread: call {@link #startPurging()}, or call {@link #purgeExpired()} from your own
    * scheduler.
+   *
+   * @throws io.arbiter.ArbiterException if the schema is missing (and may not be created) or is
+   *     from another version
    */
   public static ClusterSessions create(SessionStore store, SessionConfig config) {
-    store.initialize();
     ClusterSessions sessions = new ClusterSessions(store, config);
+    try {
+      sessions.ensureInitialized();
+    } catch (StoreUnavailableException e) {
+      log.warn(
+          "the session database is not reachable at start ({}); requests that need a session will"
+              + " fail until it is",
+          e.getMessage());
+    }
     log.info("shared web sessions: {}", config);
     return sessions;
+  }
+
+  /** Checks the schema once; retried on each use until it has succeeded. */
+  private void ensureInitialized() {
+    if (initialized) {
+      return;
+    }
+    synchronized (this) {
+      if (!initialized) {
+        store.initialize();
+        initialized = true;
+      }
+    }
   }
 
   public SessionConfig config() {
@@ -101,6 +128,7 @@ public final class ClusterSessions implements AutoCloseable {
   public Session login(String principal, Map<String, String> attributes) {
     SessionIds.checkPrincipal(principal);
     SessionIds.checkAttributes(attributes);
+    ensureInitialized();
     StoredSession stored = store.create(principal, attributes, config.idleTimeout());
     long now = ticker.nanos();
     Cached entry = cached(stored, now);
@@ -125,6 +153,7 @@ public final class ClusterSessions implements AutoCloseable {
       return Optional.of(entry.session());
     }
     reads.incrementAndGet();
+    ensureInitialized();
     Optional<StoredSession> stored = store.read(id);
     if (stored.isEmpty()) {
       cache.remove(id);
@@ -161,6 +190,7 @@ public final class ClusterSessions implements AutoCloseable {
       return true; // another request is touching it
     }
     try {
+      ensureInitialized();
       boolean live = store.touch(id);
       touches.incrementAndGet();
       if (!live) {
@@ -175,6 +205,7 @@ public final class ClusterSessions implements AutoCloseable {
 
   private boolean touchNow(String id, long now) {
     touches.incrementAndGet();
+    ensureInitialized();
     return store.touch(id);
   }
 
@@ -189,6 +220,7 @@ public final class ClusterSessions implements AutoCloseable {
     if (!SessionIds.isWellFormed(id)) {
       return false;
     }
+    ensureInitialized();
     boolean live = store.setAttribute(id, name, value);
     cache.remove(id); // re-read on next use: cheaper to reason about than patching the snapshot
     return live;
@@ -199,6 +231,7 @@ public final class ClusterSessions implements AutoCloseable {
     if (!SessionIds.isWellFormed(id)) {
       return false;
     }
+    ensureInitialized();
     boolean removed = store.removeAttribute(id, name);
     cache.remove(id);
     return removed;
@@ -218,6 +251,7 @@ public final class ClusterSessions implements AutoCloseable {
     // may still cache a read made just before it; that entry lives at most the staleness bound,
     // the same bound every other master keeps.
     cache.remove(id);
+    ensureInitialized();
     boolean deleted = store.invalidate(id);
     cache.remove(id);
     return deleted;
@@ -232,6 +266,7 @@ public final class ClusterSessions implements AutoCloseable {
    */
   public int purgeExpired() {
     sweepCache(ticker.nanos());
+    ensureInitialized();
     int total = 0;
     for (int batch = 0; batch < config.purgeMaxBatches(); batch++) {
       int deleted = store.purgeExpired(config.purgeBatchSize());

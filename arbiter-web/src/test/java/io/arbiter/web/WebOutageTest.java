@@ -51,6 +51,38 @@ class WebOutageTest {
     }
   }
 
+  @Test
+  void aMasterStartsWhileTheDatabaseIsDownAndServesLoginsOnceItIsBack() throws Exception {
+    try (TestDatabase db = TestDatabases.embeddedPostgres();
+        FaultProxy proxy = FaultProxy.forUrl(db.jdbcUrl())) {
+      proxy.mode(FaultProxy.Mode.RESET);
+      try (ClusterSessions sessions =
+              ClusterSessions.create(
+                  JdbcSessionStore.open(proxy.jdbcUrl(db.jdbcUrl()), null, null, 2, true),
+                  SessionConfig.defaults());
+          WebServer web = DemoWebApp.start(0, sessions, "early", null)) {
+        assertThat(get(web, "/healthz").statusCode()).isEqualTo(200);
+        assertThat(login(web).statusCode()).isEqualTo(503);
+
+        proxy.mode(FaultProxy.Mode.OPEN);
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(15))
+            .until(() -> login(web).statusCode() == 200); // the schema is created on first use
+      }
+    }
+  }
+
+  private HttpResponse<String> login(WebServer web) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(web.baseUrl() + "/login"))
+            .header("Content-Type", "application/json")
+            .POST(
+                HttpRequest.BodyPublishers.ofString("{\"user\":\"gil\",\"password\":\"arbiter\"}"))
+            .timeout(Duration.ofSeconds(20))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   private HttpResponse<String> whoami(WebServer web, String cookie) throws Exception {
     return http.send(
         HttpRequest.newBuilder(URI.create(web.baseUrl() + "/whoami"))
