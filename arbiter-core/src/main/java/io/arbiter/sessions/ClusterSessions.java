@@ -179,7 +179,7 @@ public final class ClusterSessions implements AutoCloseable {
     Cached entry = cache.get(id);
     if (entry == null) {
       // Not validated here lately (evicted, or never read): touch without the cache's help.
-      return touchNow(id, now);
+      return touchNow(id);
     }
     if (now - entry.lastTouch() < touchIntervalNanos) {
       return true;
@@ -203,7 +203,7 @@ public final class ClusterSessions implements AutoCloseable {
     }
   }
 
-  private boolean touchNow(String id, long now) {
+  private boolean touchNow(String id) {
     touches.incrementAndGet();
     ensureInitialized();
     return store.touch(id);
