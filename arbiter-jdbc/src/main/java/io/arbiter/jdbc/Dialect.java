@@ -35,6 +35,26 @@ public interface Dialect {
    */
   String insertServiceIfAbsent();
 
+  // ---- used by JdbcSessionStore (shared web sessions) ----
+
+  /** {@code now() + millisExpression milliseconds}, for an expression such as a column name. */
+  String nowPlusMillis(String millisExpression);
+
+  /**
+   * The clause that ends an INSERT (also INSERT ... SELECT) so that a row whose key {@code
+   * keyColumns} exists gets {@code column} overwritten with the new value instead of failing.
+   */
+  String onConflictUpdate(String keyColumns, String column);
+
+  /**
+   * A DELETE of at most {@code ?} rows of {@code table} matching {@code condition} (which has no
+   * parameters); the limit is the only parameter. Bounds how many rows one statement locks.
+   */
+  String deleteLimited(String table, String keyColumn, String condition);
+
+  /** True for a foreign-key violation (the parent row is gone). */
+  boolean isForeignKeyViolation(SQLException e);
+
   /** True if other masters are woken by push (LISTEN/NOTIFY); false if they poll a counter. */
   boolean supportsPushNotification();
 

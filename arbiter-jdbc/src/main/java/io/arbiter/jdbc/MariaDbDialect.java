@@ -46,6 +46,26 @@ public final class MariaDbDialect implements Dialect {
   }
 
   @Override
+  public String nowPlusMillis(String millisExpression) {
+    return "TIMESTAMPADD(MICROSECOND, " + millisExpression + " * 1000, UTC_TIMESTAMP(6))";
+  }
+
+  @Override
+  public String onConflictUpdate(String keyColumns, String column) {
+    return " ON DUPLICATE KEY UPDATE " + column + " = VALUES(" + column + ")";
+  }
+
+  @Override
+  public String deleteLimited(String table, String keyColumn, String condition) {
+    return "DELETE FROM " + table + " WHERE " + condition + " LIMIT ?";
+  }
+
+  @Override
+  public boolean isForeignKeyViolation(SQLException e) {
+    return e.getErrorCode() == 1452;
+  }
+
+  @Override
   public boolean supportsPushNotification() {
     return false;
   }

@@ -49,6 +49,40 @@ public final class PostgresDialect implements Dialect {
   }
 
   @Override
+  public String nowPlusMillis(String millisExpression) {
+    return "(clock_timestamp() + (" + millisExpression + " * INTERVAL '1 millisecond'))";
+  }
+
+  @Override
+  public String onConflictUpdate(String keyColumns, String column) {
+    return " ON CONFLICT (" + keyColumns + ") DO UPDATE SET " + column + " = EXCLUDED." + column;
+  }
+
+  @Override
+  public String deleteLimited(String table, String keyColumn, String condition) {
+    // PostgreSQL has no DELETE ... LIMIT. The condition is repeated outside the subquery so that a
+    // row changed after the subquery's snapshot is re-checked on its new version before deletion.
+    return "DELETE FROM "
+        + table
+        + " WHERE "
+        + condition
+        + " AND "
+        + keyColumn
+        + " IN (SELECT "
+        + keyColumn
+        + " FROM "
+        + table
+        + " WHERE "
+        + condition
+        + " LIMIT ? FOR UPDATE SKIP LOCKED)";
+  }
+
+  @Override
+  public boolean isForeignKeyViolation(SQLException e) {
+    return "23503".equals(e.getSQLState());
+  }
+
+  @Override
   public boolean supportsPushNotification() {
     return true;
   }

@@ -23,5 +23,27 @@ ALTER TABLE arbiter_service ADD COLUMN IF NOT EXISTS start_failed_by VARCHAR(90)
 -- ---- event log (arbiter-events) ----
 
 -- ---- sessions (arbiter-web) ----
+-- Shared web sessions: a login made on one master is valid on every master. The key is the
+-- SHA-256 (hex) of the session id, so the table holds nothing a client could present. A session
+-- is live while expires_at > UTC_TIMESTAMP(6); a touch moves expires_at to now + max_inactive_ms.
+CREATE TABLE IF NOT EXISTS arbiter_session (
+  id_hash         VARCHAR(64)  NOT NULL PRIMARY KEY,
+  principal       VARCHAR(255) NOT NULL,
+  created_at      DATETIME(6)  NOT NULL,
+  last_access_at  DATETIME(6)  NOT NULL,
+  max_inactive_ms BIGINT       NOT NULL,
+  expires_at      DATETIME(6)  NOT NULL,
+  KEY arbiter_session_expires (expires_at)
+) ENGINE=InnoDB;
+-- One row per attribute: a write of one attribute is one statement and never overwrites another
+-- master's write of a different attribute. Deleted with the session.
+CREATE TABLE IF NOT EXISTS arbiter_session_attribute (
+  session_id_hash VARCHAR(64)  NOT NULL,
+  name            VARCHAR(128) NOT NULL,
+  value           TEXT         NOT NULL,
+  PRIMARY KEY (session_id_hash, name),
+  CONSTRAINT arbiter_session_attribute_session FOREIGN KEY (session_id_hash)
+    REFERENCES arbiter_session (id_hash) ON DELETE CASCADE
+) ENGINE=InnoDB;
 
 INSERT IGNORE INTO arbiter_schema_version (version, installed_at) VALUES (2, UTC_TIMESTAMP(6));

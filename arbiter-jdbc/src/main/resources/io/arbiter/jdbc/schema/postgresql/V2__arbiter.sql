@@ -24,5 +24,25 @@ ALTER TABLE arbiter_service ADD COLUMN IF NOT EXISTS start_failed_by VARCHAR(90)
 -- ---- event log (arbiter-events) ----
 
 -- ---- sessions (arbiter-web) ----
+-- Shared web sessions: a login made on one master is valid on every master. The key is the
+-- SHA-256 (hex) of the session id, so the table holds nothing a client could present. A session
+-- is live while expires_at > clock_timestamp(); a touch moves expires_at to now + max_inactive_ms.
+CREATE TABLE IF NOT EXISTS arbiter_session (
+  id_hash         VARCHAR(64)  NOT NULL PRIMARY KEY,
+  principal       VARCHAR(255) NOT NULL,
+  created_at      TIMESTAMPTZ  NOT NULL,
+  last_access_at  TIMESTAMPTZ  NOT NULL,
+  max_inactive_ms BIGINT       NOT NULL,
+  expires_at      TIMESTAMPTZ  NOT NULL
+);
+CREATE INDEX IF NOT EXISTS arbiter_session_expires ON arbiter_session (expires_at);
+-- One row per attribute: a write of one attribute is one statement and never overwrites another
+-- master's write of a different attribute. Deleted with the session.
+CREATE TABLE IF NOT EXISTS arbiter_session_attribute (
+  session_id_hash VARCHAR(64)  NOT NULL REFERENCES arbiter_session (id_hash) ON DELETE CASCADE,
+  name            VARCHAR(128) NOT NULL,
+  value           TEXT         NOT NULL,
+  PRIMARY KEY (session_id_hash, name)
+);
 
 INSERT INTO arbiter_schema_version (version) VALUES (2) ON CONFLICT DO NOTHING;
