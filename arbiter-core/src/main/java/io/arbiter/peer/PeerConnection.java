@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -139,14 +138,11 @@ final class PeerConnection implements Closeable {
     socket.setSoTimeout(timeoutMillis);
     DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
     OutputStream out = socket.getOutputStream();
-    Frame hello;
-    try {
-      hello =
-          FrameCodec.verify(
-              FrameCodec.read(in, maxFrameBytes), secret, FrameCodec.DIALER_TO_ACCEPTOR);
-    } catch (SocketTimeoutException e) {
-      throw new FrameCodec.Rejected(RejectReason.BAD_HANDSHAKE, "no HELLO within the timeout");
-    }
+    // No HELLO within the timeout is an IOException, not a rejection: a stalled network looks
+    // the same, and nothing was received to reject.
+    Frame hello =
+        FrameCodec.verify(
+            FrameCodec.read(in, maxFrameBytes), secret, FrameCodec.DIALER_TO_ACCEPTOR);
     if (hello.knownType() != Frame.Type.HELLO || hello.seq() != 0) {
       throw new FrameCodec.Rejected(RejectReason.BAD_HANDSHAKE, "expected HELLO, got " + hello);
     }

@@ -638,10 +638,21 @@ public final class PeerLink implements AutoCloseable {
       }
       long leaseLeft = m.leaseLeftMillis() - elapsedMillis;
       long sinceRenewal = m.millisSinceRenewal() + elapsedMillis;
+      // "Not renewing" needs evidence: the facts as read, not extrapolated. Whether the peer
+      // renewed
+      // after the read is unknown, and a read older than the bound gives UNKNOWN below.
       boolean renewing =
-          m.active() && leaseLeft > 0 && sinceRenewal <= config.databaseStaleAfter().toMillis();
+          m.active()
+              && m.leaseLeftMillis() > 0
+              && m.millisSinceRenewal() <= config.databaseStaleAfter().toMillis();
       Heard h = heard.get(m.name());
       boolean aliveOnLink = h != null && now - h.atNanos() <= linkTimeoutNanos;
+      Long leftAt = leavingIncarnation.get(m.name());
+      if (leftAt != null && leftAt == m.incarnation()) {
+        // It announced a clean leave: alive while its row says so, dead as soon as the row is
+        // marked stopped, never "partitioned" in between.
+        aliveOnLink = renewing;
+      }
       if (!aliveOnLink && !renewing && sinceRenewal > config.forgetAfter().toMillis()) {
         continue; // long gone: keep the view short
       }
