@@ -25,7 +25,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -65,6 +67,10 @@ public final class PeerLink implements AutoCloseable {
   public static final int MAX_TOPIC_BYTES = 255;
 
   private static final Logger log = LoggerFactory.getLogger(PeerLink.class);
+
+  /** Accepted connections served at once; each master needs one per peer. */
+  private static final int MAX_INBOUND_CONNECTIONS = 256;
+
   private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   /** Added to a lease's end before the expiry wake-up, for the database's own rounding. */
@@ -101,6 +107,8 @@ public final class PeerLink implements AutoCloseable {
   private final ScheduledExecutorService directoryReader;
   private final ExecutorService events;
 
+  private final Semaphore serving = new Semaphore(MAX_INBOUND_CONNECTIONS);
+  private volatile long lastFloodWarnNanos = System.nanoTime() - WARN_EVERY_NANOS - 1;
   private volatile PeerDirectory.Snapshot snapshot;
   private volatile List<PeerView> views = List.of();
   private volatile String compactView = "";
@@ -310,16 +318,17 @@ public final class PeerLink implements AutoCloseable {
     }
     timer.shutdownNow();
     directoryReader.shutdownNow();
-    outbound.values().forEach(OutboundLink::close);
-    inbound.forEach(PeerConnection::close);
     try {
+      // The timer may be dialing a new peer this instant: let it finish before closing them all.
+      timer.awaitTermination(2, TimeUnit.SECONDS);
+      outbound.values().forEach(OutboundLink::close);
+      inbound.forEach(PeerConnection::close);
       for (OutboundLink o : outbound.values()) {
         o.join(2000);
       }
       if (acceptor != null) {
         acceptor.join(2000);
       }
-      timer.awaitTermination(2, TimeUnit.SECONDS);
       directoryReader.awaitTermination(2, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -396,7 +405,7 @@ public final class PeerLink implements AutoCloseable {
         peer,
         leaseLeft.map(d -> d.toMillis() + " ms").orElse("unknown"));
     for (PeerLinkListener l : listeners) {
-      events.execute(() -> l.onPeerLost(peer, leaseLeft));
+      post(() -> l.onPeerLost(peer, leaseLeft));
     }
     // Wake the local claim loop when the lease should have run out: the database decides then.
     leaseLeft.ifPresent(
@@ -404,7 +413,7 @@ public final class PeerLink implements AutoCloseable {
           long delay = Math.max(0, left.toMillis()) + EXPIRY_WAKE_MARGIN_MILLIS;
           try {
             timer.schedule(() -> deliver(TOPIC_LEASE_EXPIRY, peer.name()), delay, MILLIS);
-          } catch (java.util.concurrent.RejectedExecutionException e) {
+          } catch (RejectedExecutionException e) {
             // closing
           }
         });
@@ -428,7 +437,29 @@ public final class PeerLink implements AutoCloseable {
         }
         continue;
       }
-      Thread t = new Thread(() -> serve(s), "arbiter-peer-serve-" + memberName);
+      if (!serving.tryAcquire()) {
+        // Far more connections than any cluster has masters: someone is flooding the port.
+        PeerConnection.closeQuietly(s);
+        if (System.nanoTime() - lastFloodWarnNanos > WARN_EVERY_NANOS) {
+          lastFloodWarnNanos = System.nanoTime();
+          log.warn(
+              "peer link of {}: more than {} connections open; refusing {}",
+              memberName,
+              MAX_INBOUND_CONNECTIONS,
+              s.getRemoteSocketAddress());
+        }
+        continue;
+      }
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  serve(s);
+                } finally {
+                  serving.release();
+                }
+              },
+              "arbiter-peer-serve-" + memberName);
       t.setDaemon(true);
       t.start();
     }
@@ -538,19 +569,27 @@ public final class PeerLink implements AutoCloseable {
     if (hs == null || hs.isEmpty()) {
       return;
     }
+    post(
+        () -> {
+          for (Consumer<String> h : hs) {
+            h.accept(argument);
+          }
+        });
+  }
+
+  /** Runs a callback on the event thread; a failing callback is logged and the next one runs. */
+  private void post(Runnable callback) {
     try {
       events.execute(
           () -> {
-            for (Consumer<String> h : hs) {
-              try {
-                h.accept(argument);
-              } catch (RuntimeException e) {
-                log.warn("peer link of {}: wake-up handler for {} failed", memberName, topic, e);
-              }
+            try {
+              callback.run();
+            } catch (RuntimeException e) {
+              log.warn("peer link of {}: a listener or wake-up handler failed", memberName, e);
             }
           });
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // closing
+    } catch (RejectedExecutionException e) {
+      // closing: hints are dropped
     }
   }
 
@@ -700,7 +739,7 @@ public final class PeerLink implements AutoCloseable {
     if (!compact.equals(compactView)) {
       compactView = compact;
       for (PeerLinkListener l : listeners) {
-        events.execute(() -> l.onViewChanged(compact));
+        post(() -> l.onViewChanged(compact));
       }
     }
   }
@@ -735,7 +774,7 @@ public final class PeerLink implements AutoCloseable {
               was);
     }
     for (PeerLinkListener l : listeners) {
-      events.execute(() -> l.onClassificationChanged(before, now));
+      post(() -> l.onClassificationChanged(before, now));
     }
   }
 
