@@ -211,7 +211,18 @@ public final class PeerLink implements AutoCloseable {
 
   /** The port bound, for tests and logs. */
   public synchronized int port() {
+    if (server == null) {
+      throw new IllegalStateException("peer link of " + memberName + " not started");
+    }
     return server.getLocalPort();
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**
@@ -434,6 +445,7 @@ public final class PeerLink implements AutoCloseable {
       } catch (IOException e) {
         if (!closed) {
           log.warn("peer link of {}: accept failed: {}", memberName, e.toString());
+          pause(100); // e.g. out of file descriptors: do not spin
         }
         continue;
       }
