@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -85,7 +84,7 @@ public final class PeerLink implements AutoCloseable {
 
   private final Map<String, OutboundLink> outbound = new ConcurrentHashMap<>();
   private final Set<PeerConnection> inbound = ConcurrentHashMap.newKeySet();
-  private final Map<String, Heard> heard = new ConcurrentHashMap<>();
+  private final Map<String, PeerClassifier.Heard> heard = new ConcurrentHashMap<>();
   private final Map<String, Long> leavingIncarnation = new ConcurrentHashMap<>();
   private final Map<String, CopyOnWriteArrayList<Consumer<String>>> handlers =
       new ConcurrentHashMap<>();
@@ -95,13 +94,8 @@ public final class PeerLink implements AutoCloseable {
   private final AtomicLong wakesReceived = new AtomicLong();
   private final AtomicLong wakesSent = new AtomicLong();
 
-  /** Classification state; touched by the timer thread only. */
-  private final Map<String, PeerView> current = new TreeMap<>();
-
-  private final Map<String, Long> sinceNanos = new HashMap<>();
-
-  /** When each peer first appeared in the view; touched by the timer thread only. */
-  private final Map<String, Long> firstSeenNanos = new HashMap<>();
+  /** Touched by the timer thread only. */
+  private final PeerClassifier classifier;
 
   private final ScheduledExecutorService timer;
   private final ScheduledExecutorService directoryReader;
@@ -117,8 +111,6 @@ public final class PeerLink implements AutoCloseable {
   private ServerSocket server;
   private Thread acceptor;
   private String advertisedAddress;
-
-  private record Heard(MemberId remote, long atNanos, long roundTripNanos) {}
 
   /**
    * A link for the master {@code memberName}; nothing runs before {@link #start()}.
@@ -149,6 +141,7 @@ public final class PeerLink implements AutoCloseable {
     this.directory = Objects.requireNonNull(directory, "directory");
     this.ticker = Objects.requireNonNull(ticker, "ticker");
     this.secret = config.secret();
+    this.classifier = new PeerClassifier(config, memberName);
     for (RejectReason r : RejectReason.values()) {
       rejections.put(r, new AtomicLong());
     }
@@ -432,7 +425,7 @@ public final class PeerLink implements AutoCloseable {
 
   void pong(MemberId remote, long sentNanos) {
     long now = ticker.nanos();
-    heard.put(remote.name(), new Heard(remote, now, now - sentNanos));
+    heard.put(remote.name(), new PeerClassifier.Heard(remote, now, now - sentNanos));
   }
 
   // ---- the listener side ----
@@ -678,75 +671,10 @@ public final class PeerLink implements AutoCloseable {
   }
 
   private void classify(PeerDirectory.Snapshot s, long now) {
-    long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(now - s.takenAtNanos());
-    boolean databaseFresh = elapsedMillis <= config.databaseStaleAfter().toMillis();
-    long linkTimeoutNanos = config.linkTimeout().toNanos();
-    Map<String, PeerView> next = new TreeMap<>();
-    Set<String> seen = new java.util.HashSet<>();
-    for (PeerDirectory.Member m : s.members()) {
-      if (m.name().equals(memberName)) {
-        continue;
-      }
-      long leaseLeft = m.leaseLeftMillis() - elapsedMillis;
-      long sinceRenewal = m.millisSinceRenewal() + elapsedMillis;
-      // "Not renewing" needs evidence: the facts as read, not extrapolated. Whether the peer
-      // renewed
-      // after the read is unknown, and a read older than the bound gives UNKNOWN below.
-      boolean renewing =
-          m.active()
-              && m.leaseLeftMillis() > 0
-              && m.millisSinceRenewal() <= config.databaseStaleAfter().toMillis();
-      Heard h = heard.get(m.name());
-      boolean aliveOnLink = h != null && now - h.atNanos() <= linkTimeoutNanos;
-      Long leftAt = leavingIncarnation.get(m.name());
-      if (leftAt != null && leftAt == m.incarnation()) {
-        // It announced a clean leave: alive while its row says so, dead as soon as the row is
-        // marked stopped, never "partitioned" in between.
-        aliveOnLink = renewing;
-      }
-      if (!aliveOnLink && !renewing && sinceRenewal > config.forgetAfter().toMillis()) {
-        continue; // long gone: keep the view short
-      }
-      long firstSeen = firstSeenNanos.computeIfAbsent(m.name(), n -> now);
-      if (h == null && m.peerAddress().isPresent() && now - firstSeen < 2 * linkTimeoutNanos) {
-        // Just appeared: give the dial and the first ping time before judging the link, so that
-        // every start does not WARN of a partition.
-        seen.add(m.name());
-        continue;
-      }
-      PeerClassification cls =
-          PeerClassification.of(
-              m.peerAddress().isPresent(), aliveOnLink, databaseFresh ? renewing : null);
-      MemberId peer =
-          new MemberId(
-              m.name(),
-              h != null && aliveOnLink
-                  ? Math.max(m.incarnation(), h.remote().incarnation())
-                  : m.incarnation());
-      PeerView before = current.get(m.name());
-      if (before == null || before.classification() != cls || !before.peer().equals(peer)) {
-        sinceNanos.put(m.name(), now);
-      }
-      PeerView v =
-          new PeerView(
-              peer,
-              m.peerAddress(),
-              cls,
-              h == null ? Optional.empty() : Optional.of(Duration.ofNanos(now - h.atNanos())),
-              h == null ? Optional.empty() : Optional.of(Duration.ofNanos(h.roundTripNanos())),
-              databaseFresh ? Optional.of(Duration.ofMillis(leaseLeft)) : Optional.empty(),
-              Duration.ofNanos(now - sinceNanos.get(m.name())));
-      next.put(m.name(), v);
-      seen.add(m.name());
-      if (before == null || before.classification() != cls) {
-        announce(before, v);
-      }
+    for (PeerClassifier.Change c : classifier.classify(s, now, heard, leavingIncarnation)) {
+      announce(c.before(), c.now());
     }
-    sinceNanos.keySet().retainAll(next.keySet());
-    firstSeenNanos.keySet().retainAll(seen);
-    current.clear();
-    current.putAll(next);
-    views = List.copyOf(next.values());
+    views = classifier.views();
     String compact = PeerView.compact(views);
     if (!compact.equals(compactView)) {
       compactView = compact;
@@ -845,13 +773,6 @@ public final class PeerLink implements AutoCloseable {
   }
 
   private static final TimeUnit MILLIS = TimeUnit.MILLISECONDS;
-
-  /** For tests: the views by name (a copy). */
-  Map<String, PeerView> viewsByName() {
-    Map<String, PeerView> m = new TreeMap<>();
-    views.forEach(v -> m.put(v.peer().name(), v));
-    return m;
-  }
 
   /** For tests: peers with a dialed connection up now. */
   List<String> connectedPeers() {
