@@ -1,0 +1,251 @@
+package io.arbiter.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.arbiter.Cluster;
+import io.arbiter.ClusterConfig;
+import io.arbiter.MemberId;
+import io.arbiter.MemberState;
+import io.arbiter.peer.PeerClassification;
+import io.arbiter.peer.PeerLink;
+import io.arbiter.peer.PeerLinkConfig;
+import io.arbiter.peer.PeerLinkListener;
+import io.arbiter.peer.PeerView;
+import io.arbiter.testkit.FaultProxy;
+import io.arbiter.testkit.TestDatabase;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The two-channel classification driven by real cuts: three masters, each a real {@link Cluster}
+ * renewing its lease through its own fault proxy to the database, and each with a peer link whose
+ * listener sits behind another fault proxy. Cutting one channel or the other, or stopping a master,
+ * must show up as the right classification on the other two.
+ */
+abstract class PeerLinkClassificationCases {
+  private static final Duration TTL = Duration.ofSeconds(2);
+  private static final String SECRET = "peer-link-test-secret-0123456789";
+
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private final String prefix = "p" + UUID.randomUUID().toString().substring(0, 6) + "-";
+
+  /** The database the three masters share. */
+  protected abstract TestDatabase database();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      try {
+        resources.get(i).close();
+      } catch (Exception e) {
+        // keep closing the rest
+      }
+    }
+  }
+
+  private <T extends AutoCloseable> T closeLater(T resource) {
+    resources.add(resource);
+    return resource;
+  }
+
+  /** One master: a cluster member, its peer link, and a proxy in front of each channel. */
+  private final class Master {
+    final String name;
+    final FaultProxy databaseProxy;
+    final FaultProxy linkProxy;
+    final Cluster cluster;
+    final PeerLink link;
+    final JdbcPeerDirectory directory;
+    final AtomicReference<MemberId> lastIdentity = new AtomicReference<>();
+    final List<String> lost = new CopyOnWriteArrayList<>();
+
+    Master(String shortName) throws Exception {
+      name = prefix + shortName;
+      databaseProxy = closeLater(FaultProxy.forUrl(database().jdbcUrl()));
+      String url = databaseProxy.jdbcUrl(database().jdbcUrl());
+      JdbcClusterStore store = closeLater(JdbcClusterStore.open(url, null, null, TTL, true));
+      cluster =
+          closeLater(
+              Cluster.builder(store, ClusterConfig.builder(name).leaseTtl(TTL).build()).build());
+      cluster.start();
+      assertThat(cluster.awaitActive(Duration.ofSeconds(10))).isTrue();
+      directory = JdbcPeerDirectory.of(store, url);
+      link =
+          new PeerLink(
+              PeerLinkConfig.builder(SECRET)
+                  .bindHost("127.0.0.1")
+                  .pingInterval(Duration.ofMillis(100))
+                  .linkTimeout(Duration.ofMillis(500))
+                  .databaseStaleAfter(Duration.ofMillis(1500))
+                  .directoryInterval(Duration.ofMillis(100))
+                  .build(),
+              name,
+              this::identity,
+              directory);
+      link.addListener(
+          new PeerLinkListener() {
+            @Override
+            public void onViewChanged(String compactView) {
+              try {
+                directory.publishView(lastIdentity.get(), compactView);
+              } catch (RuntimeException e) {
+                // the database may be cut: the next change writes again
+              }
+            }
+
+            @Override
+            public void onPeerLost(MemberId peer, Optional<Duration> databaseLeaseLeft) {
+              lost.add(peer.name());
+            }
+          });
+      closeLater(link);
+      link.start();
+      linkProxy =
+          closeLater(FaultProxy.forUrl("jdbc:postgresql://127.0.0.1:" + link.port() + "/link"));
+      assertThat(directory.advertise(identity().orElseThrow(), "127.0.0.1:" + linkProxy.port()))
+          .isTrue();
+    }
+
+    /** The current incarnation, or the last one while fenced (what the lead's engine supplies). */
+    Optional<MemberId> identity() {
+      cluster.member().ifPresent(lastIdentity::set);
+      return Optional.ofNullable(lastIdentity.get());
+    }
+
+    Optional<PeerClassification> sees(Master other) {
+      return link.view(other.name).map(PeerView::classification);
+    }
+  }
+
+  private List<Master> threeMasters() throws Exception {
+    List<Master> masters = List.of(new Master("a"), new Master("b"), new Master("c"));
+    for (Master m : masters) {
+      for (Master other : masters) {
+        if (m != other) {
+          awaitSees(m, other, PeerClassification.ALIVE, Duration.ofSeconds(5));
+        }
+      }
+    }
+    return masters;
+  }
+
+  private static void awaitSees(
+      Master observer, Master peer, PeerClassification expected, Duration within) {
+    await()
+        .atMost(within)
+        .pollInterval(Duration.ofMillis(20))
+        .untilAsserted(
+            () ->
+                assertThat(observer.sees(peer))
+                    .as("%s as seen by %s", peer.name, observer.name)
+                    .contains(expected));
+  }
+
+  @Test
+  void aMasterCutOffFromTheDatabaseIsSeenCutOffThenAliveAgain() throws Exception {
+    List<Master> ms = threeMasters();
+    Master a = ms.get(0);
+    Master b = ms.get(1);
+    Master c = ms.get(2);
+    long incarnation = a.cluster.member().orElseThrow().incarnation();
+
+    a.databaseProxy.mode(FaultProxy.Mode.BLACKHOLE);
+    long cut = System.nanoTime();
+    awaitSees(b, a, PeerClassification.CUT_OFF_FROM_DATABASE, TTL.plusSeconds(2));
+    awaitSees(c, a, PeerClassification.CUT_OFF_FROM_DATABASE, TTL.plusSeconds(2));
+    System.out.printf(
+        "cut off from the database: classified after %d ms%n",
+        (System.nanoTime() - cut) / 1_000_000);
+    // A fences itself; its row expires; it still answers on the link, so it stays cut off, not
+    // dead. Its own view of the database is stale, so it judges nobody.
+    await().atMost(TTL.plusSeconds(2)).until(() -> a.cluster.state() == MemberState.FENCED);
+    awaitSees(a, b, PeerClassification.UNKNOWN, Duration.ofSeconds(3));
+    assertThat(a.link.views())
+        .as("A never took its own stale view for its peers being cut off")
+        .noneMatch(v -> v.classification() == PeerClassification.CUT_OFF_FROM_DATABASE);
+    assertThat(b.sees(a)).contains(PeerClassification.CUT_OFF_FROM_DATABASE);
+    await()
+        .atMost(Duration.ofSeconds(2))
+        .until(
+            () -> String.valueOf(b.directory.publishedViews().get(b.name)).contains("=cut-off-db"));
+
+    a.databaseProxy.mode(FaultProxy.Mode.OPEN);
+    await().atMost(Duration.ofSeconds(10)).until(() -> a.cluster.state() == MemberState.ACTIVE);
+    awaitSees(b, a, PeerClassification.ALIVE, Duration.ofSeconds(5));
+    awaitSees(a, b, PeerClassification.ALIVE, Duration.ofSeconds(5));
+    assertThat(b.link.view(a.name).orElseThrow().peer().incarnation())
+        .as("the rejoined incarnation")
+        .isGreaterThan(incarnation);
+    assertThat(ms.stream().mapToLong(m -> m.link.rejectedTotal()).sum())
+        .as("frames rejected between honest masters")
+        .isZero();
+  }
+
+  @Test
+  void aMasterWhosePeerLinkIsCutIsPartitionedAndNothingFailsOver() throws Exception {
+    List<Master> ms = threeMasters();
+    Master a = ms.get(0);
+    Master b = ms.get(1);
+    Master c = ms.get(2);
+
+    a.linkProxy.mode(FaultProxy.Mode.BLACKHOLE);
+    long cut = System.nanoTime();
+    awaitSees(b, a, PeerClassification.PARTITIONED_FROM_ME, Duration.ofSeconds(3));
+    awaitSees(c, a, PeerClassification.PARTITIONED_FROM_ME, Duration.ofSeconds(3));
+    System.out.printf(
+        "partitioned from me: classified after %d ms%n", (System.nanoTime() - cut) / 1_000_000);
+    // The database says A is alive, so it stays a member; A still reaches B and C through their
+    // listeners (the cut is one-way), so it sees them alive.
+    Thread.sleep(TTL.toMillis());
+    assertThat(a.cluster.state()).isEqualTo(MemberState.ACTIVE);
+    assertThat(b.sees(a)).contains(PeerClassification.PARTITIONED_FROM_ME);
+    assertThat(a.sees(b)).contains(PeerClassification.ALIVE);
+    assertThat(b.sees(c)).contains(PeerClassification.ALIVE);
+
+    a.linkProxy.mode(FaultProxy.Mode.OPEN);
+    awaitSees(b, a, PeerClassification.ALIVE, Duration.ofSeconds(5));
+    awaitSees(c, a, PeerClassification.ALIVE, Duration.ofSeconds(5));
+    assertThat(ms.stream().mapToLong(m -> m.link.rejectedTotal()).sum())
+        .as("a stalled network is not a rejected frame")
+        .isZero();
+  }
+
+  @Test
+  void aStoppedMasterIsDeadAndACrashedOneOnlyAfterItsLeaseGoesStale() throws Exception {
+    List<Master> ms = threeMasters();
+    Master a = ms.get(0);
+    Master b = ms.get(1);
+    Master c = ms.get(2);
+
+    // A clean stop: announced on the link, then marked stopped in the database.
+    long stop = System.nanoTime();
+    a.link.leaving(Duration.ofMillis(200));
+    a.cluster.close();
+    a.link.close();
+    awaitSees(b, a, PeerClassification.DEAD, Duration.ofSeconds(1));
+    awaitSees(c, a, PeerClassification.DEAD, Duration.ofSeconds(1));
+    System.out.printf("clean stop: dead after %d ms%n", (System.nanoTime() - stop) / 1_000_000);
+    assertThat(b.lost).as("a clean leave is not a lost peer").doesNotContain(a.name);
+
+    // A crash: both channels go at once. Until the database says the lease is stale, C is
+    // partitioned from B (a reset alone proves nothing); then dead.
+    c.databaseProxy.mode(FaultProxy.Mode.RESET);
+    c.linkProxy.mode(FaultProxy.Mode.RESET);
+    c.link.close();
+    long crash = System.nanoTime();
+    awaitSees(b, c, PeerClassification.PARTITIONED_FROM_ME, Duration.ofSeconds(2));
+    awaitSees(b, c, PeerClassification.DEAD, TTL.plusSeconds(2));
+    long deadAfter = (System.nanoTime() - crash) / 1_000_000;
+    System.out.printf("crash: dead after %d ms%n", deadAfter);
+    assertThat(deadAfter).as("not dead before its renewal is stale").isGreaterThan(500);
+    await().atMost(Duration.ofSeconds(2)).until(() -> b.lost.contains(c.name));
+  }
+}
