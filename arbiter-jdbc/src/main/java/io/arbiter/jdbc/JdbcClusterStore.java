@@ -203,7 +203,7 @@ public final class JdbcClusterStore implements ClusterStore {
                       + dialect.now()
                       + ", renewed_at = "
                       + dialect.now()
-                      + ", host = ?, pid = ?, capacity = ?, tags = ?, peer_address = ?, peer_view ="
+                      + ", host = ?, pid = ?, capacity = ?, tags = ?, peer_address = COALESCE(?, peer_address), peer_view ="
                       + " NULL WHERE name = ?")) {
             ps.setLong(1, ttl.toMillis());
             ps.setString(2, info.host());
