@@ -135,6 +135,13 @@ final class AssignmentLoop implements Runnable {
     wakeup.signal();
   }
 
+  /** A peer's link was lost: look at the database when its lease is due (it may have died). */
+  void onLeaseExpiryHint() {
+    overdueSeen = true;
+    changeHinted = true;
+    wakeup.signal();
+  }
+
   /** A new incarnation: nothing learned before still holds. */
   void onJoined() {
     handedOver.clear(); // only touched by this thread, but joins happen while it waits
@@ -232,6 +239,7 @@ final class AssignmentLoop implements Runnable {
     }
     List<FencingToken> tokens = cluster.stopForHandover(leaving);
     int released = store.release(tokens);
+    cluster.announceChange();
     tokens.forEach(t -> handedOver.put(t.service(), t));
     log.info(
         "{}: handed over {} service(s) to the masters the balancer chose: {}",
@@ -275,6 +283,7 @@ final class AssignmentLoop implements Runnable {
     if (won.isEmpty()) {
       return;
     }
+    cluster.announceChange();
     log.info(
         "{}: acquired {} service(s): {}",
         me,

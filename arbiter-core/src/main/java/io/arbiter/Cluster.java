@@ -71,6 +71,7 @@ public final class Cluster implements AutoCloseable {
   private Thread renewerThread;
   private Thread claimThread;
   private AutoCloseable subscription;
+  private final PeerWiring peers;
 
   private Cluster(Builder b) {
     this.store = b.store;
@@ -88,6 +89,10 @@ public final class Cluster implements AutoCloseable {
     this.lease = new MemberLease(leaseClock, config.leaseTtl(), config.selfFenceMargin());
     this.renewer = new LeaseRenewer(this, store, config, lease, ticker, leaseClock);
     this.claimLoop = new AssignmentLoop(this, store, config, lease, slots, ticker);
+    this.peers =
+        b.peerLink == null
+            ? null
+            : new PeerWiring(b.peerLink, config.memberName(), lease, store, ticker, claimLoop);
     this.callbacks =
         Executors.newCachedThreadPool(threads("arbiter-service-" + config.memberName()));
     this.watchdog =
@@ -115,6 +120,10 @@ public final class Cluster implements AutoCloseable {
           config.memberName(),
           PlantedBugs.planted());
     }
+    if (peers != null) {
+      peers.start(); // before the first join, which advertises its address
+      renewer.advertise(peers.advertisedAddress());
+    }
     lastWallMinusMonoMillis = clock.millis() - TimeUnit.NANOSECONDS.toMillis(ticker.nanos());
     long watchdogPeriod = Math.max(10, Math.min(100, config.selfFenceMargin().toMillis() / 4));
     lastWatchdogNanos = ticker.nanos();
@@ -122,7 +131,11 @@ public final class Cluster implements AutoCloseable {
         this::watch, watchdogPeriod, watchdogPeriod, TimeUnit.MILLISECONDS);
     renewerThread = daemon(renewer, "arbiter-lease-" + config.memberName());
     claimThread = daemon(claimLoop, "arbiter-claims-" + config.memberName());
-    subscription = store.subscribe(this::wakeClaims, config.changePollInterval());
+    if (peers == null || store.pushesChanges()) {
+      // With a peer link, a store without push needs no poll: peers wake each other, and the
+      // heartbeat reads the change epoch anyway.
+      subscription = store.subscribe(this::wakeClaims, config.changePollInterval());
+    }
   }
 
   /**
@@ -217,8 +230,12 @@ public final class Cluster implements AutoCloseable {
     MemberId me = lease.current();
     lease.finish(failure != null ? MemberState.FAILED : MemberState.STOPPED);
     if (me != null) {
+      if (peers != null) {
+        peers.leaving();
+      }
       try {
         store.leave(me);
+        announceChange();
         log.info(
             "{} left the cluster cleanly; released {} service(s): {}", me, stopped.size(), stopped);
       } catch (ArbiterException e) {
@@ -231,7 +248,18 @@ public final class Cluster implements AutoCloseable {
       }
     }
     closeQuietly(subscription);
+    if (peers != null) {
+      peers.close();
+    }
     shutdownExecutors();
+  }
+
+  /**
+   * The peer link, if this master runs one: its views of the other masters (alive, cut off from the
+   * database, partitioned from this master, dead) and its counters of rejected frames.
+   */
+  public Optional<io.arbiter.peer.PeerLink> peerLink() {
+    return peers == null ? Optional.empty() : Optional.of(peers.link());
   }
 
   // ---- called by the engine's threads ----
@@ -249,8 +277,18 @@ public final class Cluster implements AutoCloseable {
     claimLoop.onChangeNotified();
   }
 
-  void onHeartbeat(MemberId member, Heartbeat heartbeat) {
+  void onHeartbeat(MemberId member, Heartbeat heartbeat, long sentNanos) {
+    if (peers != null) {
+      peers.onHeartbeat(heartbeat, sentNanos);
+    }
     claimLoop.onHeartbeat(member, heartbeat);
+  }
+
+  /** After a change this master committed: wakes the peers (a hint; they also poll or listen). */
+  void announceChange() {
+    if (peers != null) {
+      peers.announceChange();
+    }
   }
 
   void onJoined(MemberId member, long sentNanos) {
@@ -606,6 +644,7 @@ public final class Cluster implements AutoCloseable {
     private Ticker ticker = Ticker.system();
     private Clock clock = Clock.systemUTC();
     private ClusterListener listener = new ClusterListener() {};
+    private io.arbiter.peer.PeerLinkConfig peerLink;
 
     private Builder(ClusterStore store, ClusterConfig config) {
       if (store == null) {
@@ -669,6 +708,16 @@ public final class Cluster implements AutoCloseable {
     /** Hears joins, renewals and fences (metrics, audit, the chaos checker's history). */
     public Builder listener(ClusterListener listener) {
       this.listener = listener;
+      return this;
+    }
+
+    /**
+     * Runs a peer link beside the database (docs/peer-link.md): authenticated wake-ups between
+     * masters, so handoffs are fast without polling, and a second channel that tells a master cut
+     * off from the database from one partitioned from this master. Optional.
+     */
+    public Builder peerLink(io.arbiter.peer.PeerLinkConfig peerLink) {
+      this.peerLink = peerLink;
       return this;
     }
 

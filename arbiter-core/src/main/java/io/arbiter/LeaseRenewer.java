@@ -25,7 +25,7 @@ final class LeaseRenewer implements Runnable {
   private final Ticker ticker;
   private final Ticker leaseClock;
   private final Wakeup wakeup = new Wakeup();
-  private final MemberInfo info;
+  private volatile MemberInfo info;
 
   private volatile boolean running = true;
   private boolean initialized;
@@ -69,6 +69,11 @@ final class LeaseRenewer implements Runnable {
         wakeup.await(sleepNanos);
       }
     }
+  }
+
+  /** The peer link's address, advertised at every join. */
+  void advertise(String peerAddress) {
+    info = info.withPeerAddress(java.util.Optional.of(peerAddress));
   }
 
   void stop() {
@@ -159,7 +164,7 @@ final class LeaseRenewer implements Runnable {
       MemberState before = lease.state();
       if (lease.renewed(member, sentAt)) {
         cluster.onRenewed(member, sentNanos);
-        cluster.onHeartbeat(member, heartbeat);
+        cluster.onHeartbeat(member, heartbeat, sentNanos);
         if (before == MemberState.SUSPECT) {
           log.info("{}: database answers again, lease renewed", member);
           cluster.wakeClaims();

@@ -140,6 +140,20 @@ public interface ClusterStore extends AutoCloseable {
   /** The current grant of a service, if any (used to name the successor in warnings). */
   Optional<FencingToken> currentGrant(String service);
 
+  /**
+   * Records how {@code member} sees its peers on the peer link (shown by `arbiter status`). Called
+   * only when that view changes.
+   */
+  default void publishPeerView(MemberId member, String view) {}
+
+  /**
+   * True if {@link #subscribe} pushes changes (PostgreSQL LISTEN/NOTIFY) rather than polling. A
+   * master whose peer link carries wake-ups needs no poll: the heartbeat reads the change epoch.
+   */
+  default boolean pushesChanges() {
+    return false;
+  }
+
   /** Members, leases, services, owners and tokens, for `arbiter status`. */
   ClusterStatus status();
 

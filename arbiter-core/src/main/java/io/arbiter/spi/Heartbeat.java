@@ -14,27 +14,39 @@ import java.util.Optional;
  * @param renewed false if the lease had already run out or was superseded: the master must not act
  *     and must rejoin
  * @param changeEpoch a counter bumped by every change of members, claims or rules
- * @param leases the members marked live, with their remaining lease by the store's clock (possibly
- *     negative: overdue, not yet marked expired)
+ * @param leases every member row, with its remaining lease by the store's clock (possibly negative:
+ *     overdue, not yet marked expired); the members table holds one row per master name, so this
+ *     stays small
  */
 public record Heartbeat(boolean renewed, long changeEpoch, List<Lease> leases) {
   public Heartbeat {
     leases = List.copyOf(leases);
   }
 
-  /** A member's lease as the store's clock saw it during the renewal. */
-  public record Lease(String name, long incarnation, long leftMillis) {}
+  /**
+   * A member's lease as the store's clock saw it during the renewal.
+   *
+   * @param active the row is marked ACTIVE (not yet stopped or expired)
+   * @param millisSinceRenewal the store's now minus the member's last renewal
+   */
+  public record Lease(
+      String name,
+      long incarnation,
+      boolean active,
+      long leftMillis,
+      long millisSinceRenewal,
+      java.util.Optional<String> peerAddress) {}
 
   /** Live-marked members whose lease has run out by the store's clock. */
   public int overdue() {
-    return (int) leases.stream().filter(l -> l.leftMillis() <= 0).count();
+    return (int) leases.stream().filter(l -> l.active() && l.leftMillis() <= 0).count();
   }
 
   /** Time until the soonest lease of another live member runs out, if any. */
   public Optional<Duration> nextExpiry(MemberId self) {
     return leases.stream()
         .filter(l -> !(l.name().equals(self.name()) && l.incarnation() == self.incarnation()))
-        .filter(l -> l.leftMillis() > 0)
+        .filter(l -> l.active() && l.leftMillis() > 0)
         .mapToLong(Lease::leftMillis)
         .min()
         .stream()

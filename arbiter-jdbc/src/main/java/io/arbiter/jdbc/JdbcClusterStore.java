@@ -269,7 +269,33 @@ public final class JdbcClusterStore implements ClusterStore {
 
   private static Heartbeat.Lease lease(ResultSet rs) throws SQLException {
     return new Heartbeat.Lease(
-        rs.getString("name"), rs.getLong("incarnation"), rs.getLong("left_ms"));
+        rs.getString("name"),
+        rs.getLong("incarnation"),
+        "ACTIVE".equals(rs.getString("state")),
+        rs.getLong("left_ms"),
+        -rs.getLong("renewed_ms"),
+        Optional.ofNullable(rs.getString("peer_address")));
+  }
+
+  @Override
+  public void publishPeerView(MemberId member, String view) {
+    inAutoCommit(
+        "publishing the peer view of " + member,
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE arbiter_member SET peer_view = ? WHERE name = ? AND incarnation = ?")) {
+            ps.setString(1, view.length() > 4000 ? view.substring(0, 4000) : view);
+            ps.setString(2, member.name());
+            ps.setLong(3, member.incarnation());
+            return ps.executeUpdate();
+          }
+        });
+  }
+
+  @Override
+  public boolean pushesChanges() {
+    return dialect.supportsPushNotification();
   }
 
   @Override
@@ -877,9 +903,12 @@ public final class JdbcClusterStore implements ClusterStore {
       String renewWhere =
           " WHERE name = ? AND incarnation = ? AND state = 'ACTIVE' AND lease_expires > " + d.now();
       String leaseColumns =
-          "(SELECT epoch FROM arbiter_change WHERE id = 1) AS epoch, m.name, m.incarnation, "
+          "(SELECT epoch FROM arbiter_change WHERE id = 1) AS epoch, m.name, m.incarnation,"
+              + " m.state, m.peer_address, "
               + d.millisUntil("m.lease_expires")
-              + " AS left_ms FROM arbiter_member m WHERE m.state = 'ACTIVE'";
+              + " AS left_ms, "
+              + d.millisUntil("m.renewed_at")
+              + " AS renewed_ms FROM arbiter_member m";
       // One statement renews and reads back; the SELECT sees the snapshot from before the UPDATE,
       // which is all it needs (the other members' leases and the epoch).
       heartbeat =
