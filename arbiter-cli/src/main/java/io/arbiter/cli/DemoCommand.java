@@ -55,6 +55,13 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Stop by itself after this long (default: run until Ctrl-C).")
   Duration duration;
 
+  private static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     if (masters < 1) {
@@ -100,10 +107,19 @@ public final class DemoCommand implements Callable<Integer> {
         new ArrayList<>(List.of("--db", url, "--services", String.valueOf(services)));
     args.addAll(db.credentialArgs());
     args.addAll(List.of("--local-service", "force-scheduler:web"));
+    // One secret for this demo's peer link, so the masters wake each other and classify failures.
+    args.addAll(List.of("--peer-secret", java.util.UUID.randomUUID().toString()));
+    List<String> webUrls = new ArrayList<>();
     for (int i = 1; i <= masters; i++) {
       // The first masters serve the web UI (and so run the force scheduler); the last builds.
+      boolean webMaster = i < masters || masters == 1;
       List<String> own = new ArrayList<>(args);
-      own.addAll(List.of("--tags", i < masters || masters == 1 ? "web" : "builder"));
+      own.addAll(List.of("--tags", webMaster ? "web" : "builder"));
+      if (webMaster) {
+        int port = freePort();
+        own.addAll(List.of("--web-port", String.valueOf(port)));
+        webUrls.add("master-" + i + " http://127.0.0.1:" + port + "/");
+      }
       fleet.start("master-" + i, own);
     }
     System.out.println();
@@ -111,6 +127,14 @@ public final class DemoCommand implements Callable<Integer> {
     System.out.println("logs:      " + logs);
     for (MasterProcess p : fleet.masters()) {
       System.out.println("           " + p.name() + " pid " + p.pid() + " -> " + p.log());
+    }
+    for (String web : webUrls) {
+      System.out.println("web:       " + web);
+    }
+    if (!webUrls.isEmpty()) {
+      System.out.println(
+          "           log in on one (any name, password 'arbiter'): you are logged in on the"
+              + " others too");
     }
     System.out.println("try:       kill -9 <pid> (crash: services move when the lease runs out),");
     System.out.println(
@@ -130,7 +154,12 @@ public final class DemoCommand implements Callable<Integer> {
           store.initialize();
           System.out.println(
               "---- " + LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss")));
-          System.out.print(StatusView.table(store.status(), store.facts(), false));
+          System.out.print(
+              StatusView.table(
+                  store.status(),
+                  store.facts(),
+                  io.arbiter.jdbc.JdbcPeerDirectory.of(store, url).publishedViews(),
+                  false));
         } catch (ArbiterException e) {
           System.out.println("(waiting for the masters: " + e.getMessage() + ")");
         }

@@ -63,6 +63,34 @@ public final class MasterCommand implements Callable<Integer> {
   java.util.List<String> localServices = new java.util.ArrayList<>();
 
   @Option(
+      names = "--web-port",
+      defaultValue = "-1",
+      description =
+          "Serve the demo web app (login, shared sessions) on 127.0.0.1 at this port; 0 picks a"
+              + " free port, -1 (default) serves none.")
+  int webPort;
+
+  @Option(
+      names = "--peer-secret",
+      defaultValue = "${env:ARBITER_PEER_SECRET}",
+      description =
+          "Run the peer link with this cluster secret (at least 16 bytes; default: the environment"
+              + " variable ARBITER_PEER_SECRET). Without it, no peer link.")
+  String peerSecret;
+
+  @Option(
+      names = "--peer-port",
+      defaultValue = "0",
+      description = "Port of the peer link (default 0: a free port, advertised in the database).")
+  int peerPort;
+
+  @Option(
+      names = "--peer-host",
+      defaultValue = "127.0.0.1",
+      description = "Address the peer link listens on and advertises (default ${DEFAULT-VALUE}).")
+  String peerHost;
+
+  @Option(
       names = "--tick",
       defaultValue = "250ms",
       converter = DurationConverter.class,
@@ -150,6 +178,18 @@ public final class MasterCommand implements Callable<Integer> {
                 config.leaseTtl().toMillis(),
                 config.selfFenceMargin().toMillis());
     Cluster.Builder builder = Cluster.builder(store, config).listener(history);
+    if (peerSecret != null && !peerSecret.isEmpty()) {
+      try {
+        builder.peerLink(
+            io.arbiter.peer.PeerLinkConfig.builder(peerSecret)
+                .bindHost(peerHost)
+                .advertisedHost(peerHost)
+                .port(peerPort)
+                .build());
+      } catch (io.arbiter.InvalidConfigException e) {
+        throw e.renamed("--peer-secret", "(hidden)");
+      }
+    }
     if (clockOffsetFile != null) {
       builder.clock(new OffsetClock(clockOffsetFile));
     }
@@ -176,12 +216,16 @@ public final class MasterCommand implements Callable<Integer> {
       }
     }
     Cluster cluster = builder.build();
+    DemoWeb web = webPort >= 0 ? DemoWeb.start(url, db, name, webPort) : null;
     CountDownLatch exited = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   log.info("{}: stopping cleanly", name);
+                  if (web != null) {
+                    web.close();
+                  }
                   cluster.close();
                   store.close();
                   workloadPool.close();

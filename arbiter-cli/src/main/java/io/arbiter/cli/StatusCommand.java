@@ -28,8 +28,12 @@ public final class StatusCommand implements Callable<Integer> {
       store.initialize(); // checks the schema exists and is a version we understand
       ClusterStatus status = store.status();
       ClusterFacts facts = store.facts();
+      java.util.Map<String, String> views =
+          io.arbiter.jdbc.JdbcPeerDirectory.of(store, url).publishedViews();
       System.out.println(
-          json ? StatusView.json(status, facts) : StatusView.table(status, facts, true));
+          json
+              ? StatusView.json(status, facts, views)
+              : StatusView.table(status, facts, views, true));
     }
     return 0;
   }

@@ -29,6 +29,17 @@ public final class StatusView {
    *     services and pending moves; null to leave them out
    */
   public static String table(ClusterStatus status, ClusterFacts facts, boolean withServices) {
+    return table(status, facts, Map.of(), withServices);
+  }
+
+  /**
+   * @param peerViews member name → how it sees its peers on the peer link (from the database)
+   */
+  public static String table(
+      ClusterStatus status,
+      ClusterFacts facts,
+      Map<String, String> peerViews,
+      boolean withServices) {
     StringBuilder out = new StringBuilder();
     Map<String, ClusterFacts.Member> live = new LinkedHashMap<>();
     if (facts != null) {
@@ -93,6 +104,14 @@ public final class StatusView {
     }
     java.util.Set<String> local =
         facts == null ? java.util.Set.of() : facts.assignment().local().keySet();
+    peerViews.forEach(
+        (member, view) -> {
+          boolean liveMember =
+              facts == null || facts.members().stream().anyMatch(m -> m.name().equals(member));
+          if (view != null && !view.isBlank() && liveMember) {
+            out.append("peer link: ").append(member).append(" sees ").append(view).append('\n');
+          }
+        });
     List<String> unowned =
         status.services().stream()
             .filter(s -> s.owner() == null && !local.contains(s.name()))
@@ -122,6 +141,11 @@ public final class StatusView {
   }
 
   public static String json(ClusterStatus status, ClusterFacts facts) {
+    return json(status, facts, Map.of());
+  }
+
+  public static String json(
+      ClusterStatus status, ClusterFacts facts, Map<String, String> peerViews) {
     Map<String, Object> root = new LinkedHashMap<>();
     Map<String, ClusterFacts.Member> live = new LinkedHashMap<>();
     if (facts != null) {
@@ -169,6 +193,7 @@ public final class StatusView {
       root.put("local", a.local());
       root.put("unplaceable", a.unplaceable());
       root.put("pending_moves", pendingMoves(facts, a));
+      root.put("peer_views", peerViews);
     }
     try {
       return new ObjectMapper().writeValueAsString(root);
