@@ -68,6 +68,19 @@ public interface Dialect {
   /** True for a duplicate-key violation. */
   boolean isDuplicateKey(SQLException e);
 
+  /**
+   * Takes the next event sequence number by bumping the one head row of the event log, inside the
+   * caller's transaction. The row lock is held until that transaction ends, so publishers commit in
+   * sequence order; a rollback gives the number back.
+   */
+  long nextEventSeq(Connection connection) throws SQLException;
+
+  /** Wakes the event log readers when the caller's transaction commits (no-op without push). */
+  void signalEvent(Connection connection) throws SQLException;
+
+  /** An upsert of (member_name, delivered_seq) into arbiter_event_consumer, stamping now. */
+  String upsertEventPosition();
+
   /** Picks the dialect from a JDBC URL (which is checked first). */
   static Dialect forUrl(String jdbcUrl) {
     ArbiterDataSources.validateUrl(jdbcUrl);

@@ -101,4 +101,31 @@ public final class MariaDbDialect implements Dialect {
   public boolean isDuplicateKey(SQLException e) {
     return e.getErrorCode() == 1062 || "23000".equals(e.getSQLState());
   }
+
+  @Override
+  public long nextEventSeq(Connection connection) throws SQLException {
+    try (Statement st = connection.createStatement()) {
+      // No UPDATE ... RETURNING here; our own write is visible to our next statement.
+      if (st.executeUpdate("UPDATE arbiter_event_head SET last_seq = last_seq + 1 WHERE id = 1")
+          != 1) {
+        throw new SQLException("arbiter_event_head has no row: is the schema at version 2?");
+      }
+      try (ResultSet rs = st.executeQuery("SELECT last_seq FROM arbiter_event_head WHERE id = 1")) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  @Override
+  public void signalEvent(Connection connection) {
+    // No push on MariaDB/MySQL: readers poll.
+  }
+
+  @Override
+  public String upsertEventPosition() {
+    return "INSERT INTO arbiter_event_consumer (member_name, delivered_seq, updated_at)"
+        + " VALUES (?, ?, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE"
+        + " delivered_seq = VALUES(delivered_seq), updated_at = VALUES(updated_at)";
+  }
 }

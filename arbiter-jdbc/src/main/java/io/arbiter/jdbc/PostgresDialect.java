@@ -15,6 +15,9 @@ public final class PostgresDialect implements Dialect {
   /** The channel masters LISTEN on for cluster changes. */
   public static final String CHANNEL = "arbiter_cluster";
 
+  /** The channel event log readers LISTEN on for new events. */
+  public static final String EVENT_CHANNEL = "arbiter_event";
+
   private static final long SCHEMA_LOCK_KEY = 0x41524249544552L; // "ARBITER"
 
   @Override
@@ -98,5 +101,33 @@ public final class PostgresDialect implements Dialect {
   @Override
   public boolean isDuplicateKey(SQLException e) {
     return "23505".equals(e.getSQLState());
+  }
+
+  @Override
+  public long nextEventSeq(Connection connection) throws SQLException {
+    try (Statement st = connection.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "UPDATE arbiter_event_head SET last_seq = last_seq + 1 WHERE id = 1"
+                    + " RETURNING last_seq")) {
+      if (!rs.next()) {
+        throw new SQLException("arbiter_event_head has no row: is the schema at version 2?");
+      }
+      return rs.getLong(1);
+    }
+  }
+
+  @Override
+  public void signalEvent(Connection connection) throws SQLException {
+    try (Statement st = connection.createStatement()) {
+      st.execute("NOTIFY " + EVENT_CHANNEL); // sent at commit, dropped on rollback
+    }
+  }
+
+  @Override
+  public String upsertEventPosition() {
+    return "INSERT INTO arbiter_event_consumer (member_name, delivered_seq, updated_at)"
+        + " VALUES (?, ?, clock_timestamp()) ON CONFLICT (member_name) DO UPDATE"
+        + " SET delivered_seq = EXCLUDED.delivered_seq, updated_at = EXCLUDED.updated_at";
   }
 }
