@@ -69,14 +69,20 @@ public interface Dialect {
   boolean isDuplicateKey(SQLException e);
 
   /**
-   * Takes the next event sequence number by bumping the one head row of the event log, inside the
-   * caller's transaction. The row lock is held until that transaction ends, so publishers commit in
-   * sequence order; a rollback gives the number back.
+   * Appends an event to the log inside the caller's transaction and returns its sequence number.
+   * The number is taken by bumping the one head row of the event log; that row lock is held until
+   * the transaction ends, so publishers commit in sequence order, and a rollback gives the number
+   * back. Where the database pushes, readers are woken when the transaction commits.
    */
-  long nextEventSeq(Connection connection) throws SQLException;
+  long insertEvent(
+      Connection connection, String topic, String key, byte[] payload, String publisher)
+      throws SQLException;
 
-  /** Wakes the event log readers when the caller's transaction commits (no-op without push). */
-  void signalEvent(Connection connection) throws SQLException;
+  /**
+   * True if {@link #insertEvent} is one statement, so that on an auto-commit connection it is a
+   * whole transaction in one round trip.
+   */
+  boolean insertsEventInOneStatement();
 
   /** An upsert of (member_name, delivered_seq) into arbiter_event_consumer, stamping now. */
   String upsertEventPosition();

@@ -38,9 +38,6 @@ public final class JdbcEventStore implements EventStore {
   private static final String READ =
       "SELECT seq, topic, event_key, payload, publisher, created_at FROM arbiter_event"
           + " WHERE seq > ? ORDER BY seq LIMIT ?";
-  private static final String INSERT =
-      "INSERT INTO arbiter_event (seq, topic, event_key, payload, publisher, created_at)"
-          + " VALUES (?, ?, ?, ?, ?, ";
   private static final String HEAD = "SELECT last_seq FROM arbiter_event_head WHERE id = 1";
 
   private final DataSource dataSource;
@@ -48,7 +45,6 @@ public final class JdbcEventStore implements EventStore {
   private final int maxPayloadBytes;
   private final String database;
   private final boolean ownsDataSource;
-  private final String insert;
 
   private JdbcEventStore(
       DataSource dataSource,
@@ -61,7 +57,6 @@ public final class JdbcEventStore implements EventStore {
     this.maxPayloadBytes = EventLimits.validateMaxPayloadBytes(maxPayloadBytes);
     this.database = database;
     this.ownsDataSource = ownsDataSource;
-    this.insert = INSERT + dialect.now() + ")";
   }
 
   /**
@@ -125,8 +120,26 @@ public final class JdbcEventStore implements EventStore {
   @Override
   public long publish(String publisher, String topic, String key, byte[] payload) {
     EventLimits.check(topic, key, payload, maxPayloadBytes);
-    return inTransaction(
-        "publishing an event on '" + topic + "'", c -> insert(c, publisher, topic, key, payload));
+    try (Connection c = dataSource.getConnection()) {
+      boolean autoCommit = c.getAutoCommit();
+      if (autoCommit && dialect.insertsEventInOneStatement()) {
+        // One statement on an auto-commit connection is a whole transaction: one round trip.
+        return dialect.insertEvent(c, topic, key, payload, publisher);
+      }
+      c.setAutoCommit(false);
+      try {
+        long seq = dialect.insertEvent(c, topic, key, payload, publisher);
+        c.commit();
+        return seq;
+      } catch (Throwable e) {
+        rollbackQuietly(c);
+        throw e;
+      } finally {
+        c.setAutoCommit(autoCommit);
+      }
+    } catch (SQLException e) {
+      throw SqlFailures.translate("publishing an event on '" + topic + "'", database, e);
+    }
   }
 
   @Override
@@ -137,26 +150,11 @@ public final class JdbcEventStore implements EventStore {
       throw new IllegalArgumentException("publish: the transaction's connection must not be null");
     }
     try {
-      return insert(transaction, publisher, topic, key, payload);
+      return dialect.insertEvent(transaction, topic, key, payload, publisher);
     } catch (SQLException e) {
       throw SqlFailures.translate(
           "publishing an event on '" + topic + "' in the caller's transaction", database, e);
     }
-  }
-
-  private long insert(Connection c, String publisher, String topic, String key, byte[] payload)
-      throws SQLException {
-    long seq = dialect.nextEventSeq(c);
-    try (PreparedStatement ps = c.prepareStatement(insert)) {
-      ps.setLong(1, seq);
-      ps.setString(2, topic);
-      ps.setString(3, key);
-      ps.setBytes(4, payload);
-      ps.setString(5, publisher);
-      ps.executeUpdate();
-    }
-    dialect.signalEvent(c);
-    return seq;
   }
 
   @Override
@@ -325,17 +323,21 @@ public final class JdbcEventStore implements EventStore {
         return result;
       } catch (Throwable e) {
         // Any failure rolls back: setAutoCommit(true) below would otherwise commit.
-        try {
-          c.rollback();
-        } catch (SQLException ignored) {
-          // the connection is broken; the pool discards it
-        }
+        rollbackQuietly(c);
         throw e;
       } finally {
         c.setAutoCommit(true);
       }
     } catch (SQLException e) {
       throw SqlFailures.translate(what, database, e);
+    }
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException ignored) {
+      // the connection is broken; the pool discards it
     }
   }
 }

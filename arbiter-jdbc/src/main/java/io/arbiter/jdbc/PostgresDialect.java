@@ -1,6 +1,7 @@
 package io.arbiter.jdbc;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -104,24 +105,35 @@ public final class PostgresDialect implements Dialect {
   }
 
   @Override
-  public long nextEventSeq(Connection connection) throws SQLException {
-    try (Statement st = connection.createStatement();
-        ResultSet rs =
-            st.executeQuery(
-                "UPDATE arbiter_event_head SET last_seq = last_seq + 1 WHERE id = 1"
-                    + " RETURNING last_seq")) {
-      if (!rs.next()) {
-        throw new SQLException("arbiter_event_head has no row: is the schema at version 2?");
+  public long insertEvent(
+      Connection connection, String topic, String key, byte[] payload, String publisher)
+      throws SQLException {
+    // One statement: bump the head, insert under the new number, and NOTIFY (sent at commit).
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "WITH h AS (UPDATE arbiter_event_head SET last_seq = last_seq + 1 WHERE id = 1"
+                + " RETURNING last_seq),"
+                + " e AS (INSERT INTO arbiter_event (seq, topic, event_key, payload, publisher,"
+                + " created_at) SELECT last_seq, ?, ?, ?, ?, clock_timestamp() FROM h RETURNING seq)"
+                + " SELECT seq, pg_notify('"
+                + EVENT_CHANNEL
+                + "', '') FROM e")) {
+      ps.setString(1, topic);
+      ps.setString(2, key);
+      ps.setBytes(3, payload);
+      ps.setString(4, publisher);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new SQLException("arbiter_event_head has no row: is the schema at version 2?");
+        }
+        return rs.getLong(1);
       }
-      return rs.getLong(1);
     }
   }
 
   @Override
-  public void signalEvent(Connection connection) throws SQLException {
-    try (Statement st = connection.createStatement()) {
-      st.execute("NOTIFY " + EVENT_CHANNEL); // sent at commit, dropped on rollback
-    }
+  public boolean insertsEventInOneStatement() {
+    return true;
   }
 
   @Override
