@@ -201,6 +201,16 @@ public abstract class EventLogContract {
     List<Future<?>> publisherFutures = new ArrayList<>();
     List<List<Event>> seenByReader = List.of(new ArrayList<>(), new ArrayList<>());
     List<Future<?>> readerFutures = new ArrayList<>();
+    // Two masters' event logs read at the same time, through wake-ups or polls.
+    List<EventLog> logs = new ArrayList<>();
+    List<List<Event>> seenByLog = new ArrayList<>();
+    for (String m : List.of("fuzz-a", "fuzz-b")) {
+      EventLog log = startLog(store(), config(m).build());
+      List<Event> seen = Collections.synchronizedList(new ArrayList<>());
+      log.subscribe(topic, seen::add);
+      logs.add(log);
+      seenByLog.add(seen);
+    }
     try {
       for (List<Event> seen : seenByReader) {
         readerFutures.add(
@@ -262,7 +272,13 @@ public abstract class EventLogContract {
     assertThat(expected).hasSizeGreaterThan(publishers * perPublisher / 2);
     // Dense: the committed numbers are exactly start+1 .. head.
     assertThat(expected.get(expected.size() - 1) - start).isEqualTo(expected.size());
-    for (List<Event> seen : seenByReader) {
+    long last = expected.get(expected.size() - 1);
+    List<List<Event>> allSeen = new ArrayList<>(seenByReader);
+    for (int i = 0; i < logs.size(); i++) {
+      assertThat(logs.get(i).awaitDelivered(last, Duration.ofSeconds(30))).isTrue();
+      allSeen.add(new ArrayList<>(seenByLog.get(i)));
+    }
+    for (List<Event> seen : allSeen) {
       assertThat(seen).extracting(Event::seq).containsExactlyElementsOf(expected);
       Map<String, Integer> lastPerKey = new HashMap<>();
       for (Event e : seen) {
