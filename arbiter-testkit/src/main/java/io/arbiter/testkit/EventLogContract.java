@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -509,6 +510,48 @@ public abstract class EventLogContract {
     for (ClusterCache<String, String> c : caches) {
       await(Duration.ofSeconds(5), "emptied everywhere", () -> c.size() == 0);
     }
+  }
+
+  /**
+   * A value loaded before a data change must not stay cached after that change's eviction.
+   * (Caffeine's invalidate waits for an in-flight load today; the cache's generation check keeps
+   * this true even if it did not.)
+   */
+  @Test
+  void aLoadThatRacesAnEvictionDoesNotLeaveTheOldValueCached() throws Exception {
+    EventLog a = startLog(store(), config("a").build());
+    EventLog b = startLog(store(), config("b").build());
+    ClusterCache<String, String> cacheA =
+        closeLater(ClusterCache.<String, String>builder(a, "race").build());
+    ClusterCache<String, String> cacheB =
+        closeLater(ClusterCache.<String, String>builder(b, "race").build());
+    Source source = new Source();
+    source.rows.put("k", "new");
+    CountDownLatch loading = new CountDownLatch(1);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<String> slow =
+          pool.submit(
+              () ->
+                  cacheB.get(
+                      "k",
+                      k -> {
+                        loading.countDown();
+                        try {
+                          Thread.sleep(400); // read "old" before the change, return it late
+                        } catch (InterruptedException e) {
+                          Thread.currentThread().interrupt();
+                        }
+                        return "old";
+                      }));
+      assertThat(loading.await(5, TimeUnit.SECONDS)).isTrue();
+      cacheA.invalidate("k"); // the change commits while B is still loading
+      assertThat(slow.get(5, TimeUnit.SECONDS)).isEqualTo("old");
+    } finally {
+      pool.shutdownNow();
+    }
+    await(Duration.ofSeconds(5), "the eviction on b", () -> cacheB.stats().evictionsApplied() >= 1);
+    assertThat(cacheB.get("k", source::load)).isEqualTo("new");
   }
 
   /**
