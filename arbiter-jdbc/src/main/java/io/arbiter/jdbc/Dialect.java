@@ -99,6 +99,25 @@ public interface Dialect {
   /** True for a duplicate-key violation. */
   boolean isDuplicateKey(SQLException e);
 
+  /**
+   * Appends an event to the log inside the caller's transaction and returns its sequence number.
+   * The number is taken by bumping the one head row of the event log; that row lock is held until
+   * the transaction ends, so publishers commit in sequence order, and a rollback gives the number
+   * back. Where the database pushes, readers are woken when the transaction commits.
+   */
+  long insertEvent(
+      Connection connection, String topic, String key, byte[] payload, String publisher)
+      throws SQLException;
+
+  /**
+   * True if {@link #insertEvent} is one statement, so that on an auto-commit connection it is a
+   * whole transaction in one round trip.
+   */
+  boolean insertsEventInOneStatement();
+
+  /** An upsert of (member_name, delivered_seq) into arbiter_event_consumer, stamping now. */
+  String upsertEventPosition();
+
   /** Picks the dialect from a JDBC URL (which is checked first). */
   static Dialect forUrl(String jdbcUrl) {
     ArbiterDataSources.validateUrl(jdbcUrl);

@@ -1,6 +1,7 @@
 package io.arbiter.jdbc;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -121,5 +122,47 @@ public final class MariaDbDialect implements Dialect {
   @Override
   public boolean isDuplicateKey(SQLException e) {
     return e.getErrorCode() == 1062 || "23000".equals(e.getSQLState());
+  }
+
+  @Override
+  public long insertEvent(
+      Connection connection, String topic, String key, byte[] payload, String publisher)
+      throws SQLException {
+    long seq;
+    try (Statement st = connection.createStatement()) {
+      // No UPDATE ... RETURNING here; our own write is visible to our next statement.
+      if (st.executeUpdate("UPDATE arbiter_event_head SET last_seq = last_seq + 1 WHERE id = 1")
+          != 1) {
+        throw new SQLException("arbiter_event_head has no row: is the schema at version 2?");
+      }
+      try (ResultSet rs = st.executeQuery("SELECT last_seq FROM arbiter_event_head WHERE id = 1")) {
+        rs.next();
+        seq = rs.getLong(1);
+      }
+    }
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "INSERT INTO arbiter_event (seq, topic, event_key, payload, publisher, created_at)"
+                + " VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6))")) {
+      ps.setLong(1, seq);
+      ps.setString(2, topic);
+      ps.setString(3, key);
+      ps.setBytes(4, payload);
+      ps.setString(5, publisher);
+      ps.executeUpdate();
+    }
+    return seq; // no push on MariaDB/MySQL: readers poll
+  }
+
+  @Override
+  public boolean insertsEventInOneStatement() {
+    return false;
+  }
+
+  @Override
+  public String upsertEventPosition() {
+    return "INSERT INTO arbiter_event_consumer (member_name, delivered_seq, updated_at)"
+        + " VALUES (?, ?, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE"
+        + " delivered_seq = VALUES(delivered_seq), updated_at = VALUES(updated_at)";
   }
 }

@@ -1,6 +1,7 @@
 package io.arbiter.jdbc;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -14,6 +15,9 @@ import java.time.OffsetDateTime;
 public final class PostgresDialect implements Dialect {
   /** The channel masters LISTEN on for cluster changes. */
   public static final String CHANNEL = "arbiter_cluster";
+
+  /** The channel event log readers LISTEN on for new events. */
+  public static final String EVENT_CHANNEL = "arbiter_event";
 
   private static final long SCHEMA_LOCK_KEY = 0x41524249544552L; // "ARBITER"
 
@@ -140,5 +144,44 @@ public final class PostgresDialect implements Dialect {
   @Override
   public boolean isDuplicateKey(SQLException e) {
     return "23505".equals(e.getSQLState());
+  }
+
+  @Override
+  public long insertEvent(
+      Connection connection, String topic, String key, byte[] payload, String publisher)
+      throws SQLException {
+    // One statement: bump the head, insert under the new number, and NOTIFY (sent at commit).
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "WITH h AS (UPDATE arbiter_event_head SET last_seq = last_seq + 1 WHERE id = 1"
+                + " RETURNING last_seq),"
+                + " e AS (INSERT INTO arbiter_event (seq, topic, event_key, payload, publisher,"
+                + " created_at) SELECT last_seq, ?, ?, ?, ?, clock_timestamp() FROM h RETURNING seq)"
+                + " SELECT seq, pg_notify('"
+                + EVENT_CHANNEL
+                + "', '') FROM e")) {
+      ps.setString(1, topic);
+      ps.setString(2, key);
+      ps.setBytes(3, payload);
+      ps.setString(4, publisher);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new SQLException("arbiter_event_head has no row: is the schema at version 2?");
+        }
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  @Override
+  public boolean insertsEventInOneStatement() {
+    return true;
+  }
+
+  @Override
+  public String upsertEventPosition() {
+    return "INSERT INTO arbiter_event_consumer (member_name, delivered_seq, updated_at)"
+        + " VALUES (?, ?, clock_timestamp()) ON CONFLICT (member_name) DO UPDATE"
+        + " SET delivered_seq = EXCLUDED.delivered_seq, updated_at = EXCLUDED.updated_at";
   }
 }

@@ -22,6 +22,32 @@ ALTER TABLE arbiter_service ADD COLUMN IF NOT EXISTS move_to VARCHAR(64);
 ALTER TABLE arbiter_service ADD COLUMN IF NOT EXISTS start_failed_by VARCHAR(90);
 
 -- ---- event log (arbiter-events) ----
+-- The cluster event log. seq is allocated by bumping the one head row inside the publishing
+-- transaction: its row lock serializes publishers, so sequences commit in order and without gaps
+-- (a rolled-back publish gives its number back). A reader that has read up to seq N has therefore
+-- seen every event that can ever have a number <= N.
+CREATE TABLE IF NOT EXISTS arbiter_event_head (
+  id       INT    NOT NULL PRIMARY KEY,
+  last_seq BIGINT NOT NULL
+);
+INSERT INTO arbiter_event_head (id, last_seq) VALUES (1, 0) ON CONFLICT DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS arbiter_event (
+  seq        BIGINT       NOT NULL PRIMARY KEY,
+  topic      VARCHAR(128) NOT NULL,
+  event_key  VARCHAR(512),
+  payload    BYTEA,
+  publisher  VARCHAR(64)  NOT NULL,
+  created_at TIMESTAMPTZ  NOT NULL
+);
+CREATE INDEX IF NOT EXISTS arbiter_event_created ON arbiter_event (created_at);
+
+-- Where each master has delivered up to (saved in batches: it may redeliver, never skip).
+CREATE TABLE IF NOT EXISTS arbiter_event_consumer (
+  member_name   VARCHAR(64) NOT NULL PRIMARY KEY,
+  delivered_seq BIGINT      NOT NULL,
+  updated_at    TIMESTAMPTZ NOT NULL
+);
 
 -- ---- sessions (arbiter-web) ----
 -- Shared web sessions: a login made on one master is valid on every master. The key is the
