@@ -72,6 +72,7 @@ public final class Cluster implements AutoCloseable {
   private Thread claimThread;
   private AutoCloseable subscription;
   private final PeerWiring peers;
+  private final io.arbiter.events.EventLog eventLog;
 
   private Cluster(Builder b) {
     this.store = b.store;
@@ -89,6 +90,18 @@ public final class Cluster implements AutoCloseable {
     this.lease = new MemberLease(leaseClock, config.leaseTtl(), config.selfFenceMargin());
     this.renewer = new LeaseRenewer(this, store, config, lease, ticker, leaseClock);
     this.claimLoop = new AssignmentLoop(this, store, config, lease, slots, ticker);
+    this.eventLog =
+        b.eventStore == null
+            ? null
+            : new io.arbiter.events.EventLog(
+                b.eventStore,
+                b.eventLogConfig != null
+                    ? b.eventLogConfig
+                    : io.arbiter.events.EventLogConfig.builder(config.memberName())
+                        .ticker(ticker)
+                        // The heartbeat reports the log's head every renewal: a slow safety poll.
+                        .safetyPollInterval(java.time.Duration.ofSeconds(60))
+                        .build());
     this.peers =
         b.peerLink == null
             ? null
@@ -119,6 +132,9 @@ public final class Cluster implements AutoCloseable {
           "{}: safety mechanisms deliberately broken for a checker test: {}",
           config.memberName(),
           PlantedBugs.planted());
+    }
+    if (eventLog != null) {
+      eventLog.start();
     }
     if (peers != null) {
       peers.start(); // before the first join, which advertises its address
@@ -248,10 +264,22 @@ public final class Cluster implements AutoCloseable {
       }
     }
     closeQuietly(subscription);
+    if (eventLog != null) {
+      eventLog.close();
+    }
     if (peers != null) {
       peers.close();
     }
     shutdownExecutors();
+  }
+
+  /**
+   * The cluster event log, if this master was built with one ({@link Builder#events}): publish
+   * events that every master reads in order, and build {@link io.arbiter.events.ClusterCache}s on
+   * it.
+   */
+  public Optional<io.arbiter.events.EventLog> events() {
+    return Optional.ofNullable(eventLog);
   }
 
   /**
@@ -278,6 +306,9 @@ public final class Cluster implements AutoCloseable {
   }
 
   void onHeartbeat(MemberId member, Heartbeat heartbeat, long sentNanos) {
+    if (eventLog != null && heartbeat.eventHead() >= 0) {
+      eventLog.onHeartbeat(heartbeat.eventHead(), sentNanos);
+    }
     if (peers != null) {
       peers.onHeartbeat(heartbeat, sentNanos);
     }
@@ -645,6 +676,8 @@ public final class Cluster implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private ClusterListener listener = new ClusterListener() {};
     private io.arbiter.peer.PeerLinkConfig peerLink;
+    private io.arbiter.spi.EventStore eventStore;
+    private io.arbiter.events.EventLogConfig eventLogConfig;
 
     private Builder(ClusterStore store, ClusterConfig config) {
       if (store == null) {
@@ -718,6 +751,24 @@ public final class Cluster implements AutoCloseable {
      */
     public Builder peerLink(io.arbiter.peer.PeerLinkConfig peerLink) {
       this.peerLink = peerLink;
+      return this;
+    }
+
+    /**
+     * Runs the cluster event log on {@code store} (docs/events.md): this master reads every event
+     * in order from its saved position, and learns the log's head from each heartbeat, so it polls
+     * nothing at rest.
+     */
+    public Builder events(io.arbiter.spi.EventStore store) {
+      this.eventStore = store;
+      return this;
+    }
+
+    /** As {@link #events(io.arbiter.spi.EventStore)}, with settings of one's own. */
+    public Builder events(
+        io.arbiter.spi.EventStore store, io.arbiter.events.EventLogConfig config) {
+      this.eventStore = store;
+      this.eventLogConfig = config;
       return this;
     }
 

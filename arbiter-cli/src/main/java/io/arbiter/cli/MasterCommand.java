@@ -177,7 +177,10 @@ public final class MasterCommand implements Callable<Integer> {
                 name,
                 config.leaseTtl().toMillis(),
                 config.selfFenceMargin().toMillis());
-    Cluster.Builder builder = Cluster.builder(store, config).listener(history);
+    Cluster.Builder builder =
+        Cluster.builder(store, config)
+            .listener(history)
+            .events(io.arbiter.jdbc.JdbcEventStore.create(store.dataSource(), store.dialect()));
     if (peerSecret != null && !peerSecret.isEmpty()) {
       try {
         builder.peerLink(
@@ -216,7 +219,10 @@ public final class MasterCommand implements Callable<Integer> {
       }
     }
     Cluster cluster = builder.build();
-    DemoWeb web = webPort >= 0 ? DemoWeb.start(url, db, name, webPort) : null;
+    DemoWeb web =
+        webPort >= 0
+            ? DemoWeb.start(url, db, name, webPort, cluster.events(), workloadPool, dialect)
+            : null;
     CountDownLatch exited = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

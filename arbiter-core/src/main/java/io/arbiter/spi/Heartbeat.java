@@ -14,13 +14,20 @@ import java.util.Optional;
  * @param renewed false if the lease had already run out or was superseded: the master must not act
  *     and must rejoin
  * @param changeEpoch a counter bumped by every change of members, claims or rules
+ * @param eventHead the last sequence number of the cluster event log, or -1 if the store has none:
+ *     a master whose event reader is at this number knows it missed nothing up to the heartbeat
  * @param leases every member row, with its remaining lease by the store's clock (possibly negative:
  *     overdue, not yet marked expired); the members table holds one row per master name, so this
  *     stays small
  */
-public record Heartbeat(boolean renewed, long changeEpoch, List<Lease> leases) {
+public record Heartbeat(boolean renewed, long changeEpoch, List<Lease> leases, long eventHead) {
   public Heartbeat {
     leases = List.copyOf(leases);
+  }
+
+  /** A heartbeat from a store without an event log. */
+  public Heartbeat(boolean renewed, long changeEpoch, List<Lease> leases) {
+    this(renewed, changeEpoch, leases, -1);
   }
 
   /**

@@ -13,8 +13,11 @@ import java.time.Duration;
  * statement sees what has committed before it, which the claim and fencing SQL rely on.
  */
 public final class ArbiterDataSources {
-  /** Connections for the lease, claim and listener threads, plus status queries. */
-  public static final int DEFAULT_POOL_SIZE = 4;
+  /**
+   * Connections for the lease and assignment threads, the change listener, the event log (its
+   * listener and its reader) and a spare for status queries.
+   */
+  public static final int DEFAULT_POOL_SIZE = 6;
 
   private ArbiterDataSources() {}
 

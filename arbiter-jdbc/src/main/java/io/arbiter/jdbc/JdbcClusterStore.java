@@ -233,13 +233,15 @@ public final class JdbcClusterStore implements ClusterStore {
               try (ResultSet rs = ps.executeQuery()) {
                 List<Heartbeat.Lease> leases = new ArrayList<>();
                 long epoch = -1;
+                long head = -1;
                 renewed = false;
                 while (rs.next()) {
                   renewed = rs.getLong("renewed") > 0;
                   epoch = rs.getLong("epoch");
+                  head = rs.getLong("event_head");
                   leases.add(lease(rs));
                 }
-                return new Heartbeat(renewed, epoch, leases);
+                return new Heartbeat(renewed, epoch, leases, head);
               }
             }
           }
@@ -251,11 +253,13 @@ public final class JdbcClusterStore implements ClusterStore {
               ResultSet rs = ps.executeQuery()) {
             List<Heartbeat.Lease> leases = new ArrayList<>();
             long epoch = -1;
+            long head = -1;
             while (rs.next()) {
               epoch = rs.getLong("epoch");
+              head = rs.getLong("event_head");
               leases.add(lease(rs));
             }
-            return new Heartbeat(renewed, epoch, leases);
+            return new Heartbeat(renewed, epoch, leases, head);
           }
         });
   }
@@ -903,7 +907,8 @@ public final class JdbcClusterStore implements ClusterStore {
       String renewWhere =
           " WHERE name = ? AND incarnation = ? AND state = 'ACTIVE' AND lease_expires > " + d.now();
       String leaseColumns =
-          "(SELECT epoch FROM arbiter_change WHERE id = 1) AS epoch, m.name, m.incarnation,"
+          "(SELECT epoch FROM arbiter_change WHERE id = 1) AS epoch, (SELECT last_seq FROM"
+              + " arbiter_event_head WHERE id = 1) AS event_head, m.name, m.incarnation,"
               + " m.state, m.peer_address, "
               + d.millisUntil("m.lease_expires")
               + " AS left_ms, "
