@@ -1,0 +1,98 @@
+package io.arbiter.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.arbiter.Cluster;
+import io.arbiter.ClusterConfig;
+import io.arbiter.events.ClusterCache;
+import io.arbiter.events.EventLog;
+import io.arbiter.testkit.TestDatabase;
+import io.arbiter.testkit.TestDatabases;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The event log as the engine runs it ({@code Cluster.Builder.events}): events published on one
+ * master reach the others, a ClusterCache evicted on one master is evicted on the others, and the
+ * heartbeat alone keeps a quiet log confirmed fresh (the log's own safety poll is a minute).
+ */
+class ClusterEventsTest {
+  private static final Duration TTL = Duration.ofSeconds(3);
+
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private TestDatabase db;
+
+  @BeforeEach
+  void freshDatabase() {
+    db = TestDatabases.fresh("embedded PostgreSQL", TestDatabases.embeddedPostgresUrl());
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      resources.get(i).close();
+    }
+    db.close();
+  }
+
+  @Test
+  void eventsAndEvictionsReachEveryMasterAndHeartbeatsKeepAQuietLogConfirmed() throws Exception {
+    Cluster a = master("a");
+    Cluster b = master("b");
+    EventLog logA = a.events().orElseThrow();
+    EventLog logB = b.events().orElseThrow();
+    assertThat(a.awaitActive(Duration.ofSeconds(10))).isTrue();
+    assertThat(b.awaitActive(Duration.ofSeconds(10))).isTrue();
+
+    // Quiet log: only the heartbeats (every second) confirm it; the bound of 2 s holds.
+    await().atMost(Duration.ofSeconds(5)).until(() -> logB.confirmedWithin(Duration.ofSeconds(2)));
+
+    List<String> seen = new CopyOnWriteArrayList<>();
+    logB.subscribe("greetings", e -> seen.add(new String(e.payload(), StandardCharsets.UTF_8)));
+    logA.publish("greetings", "k", "hello".getBytes(StandardCharsets.UTF_8));
+    await().atMost(Duration.ofSeconds(5)).until(() -> seen.contains("hello"));
+
+    AtomicInteger loads = new AtomicInteger();
+    ClusterCache<String, String> cacheA =
+        closeLater(ClusterCache.<String, String>builder(logA, "c").build());
+    ClusterCache<String, String> cacheB =
+        closeLater(ClusterCache.<String, String>builder(logB, "c").build());
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> {
+              cacheB.get("x", k -> "v" + loads.incrementAndGet());
+              return cacheB.getIfPresent("x") != null;
+            });
+    String cached = cacheB.getIfPresent("x");
+    cacheA.invalidate("x");
+    await().atMost(Duration.ofSeconds(5)).until(() -> cacheB.getIfPresent("x") == null);
+    assertThat(cacheB.get("x", k -> "v" + loads.incrementAndGet())).isNotEqualTo(cached);
+  }
+
+  private Cluster master(String name) {
+    JdbcClusterStore store = closeLater(JdbcClusterStore.open(db.jdbcUrl(), null, null, TTL, true));
+    Cluster c =
+        closeLater(
+            Cluster.builder(store, ClusterConfig.builder(name).leaseTtl(TTL).build())
+                .events(JdbcEventStore.create(store.dataSource(), store.dialect()))
+                .build());
+    c.start();
+    return c;
+  }
+
+  private <T> T closeLater(T resource) {
+    if (resource instanceof AutoCloseable closeable) {
+      resources.add(closeable);
+    }
+    return resource;
+  }
+}
