@@ -54,6 +54,9 @@ class ClusterEventsTest {
 
     // Quiet log: only the heartbeats (every second) confirm it; the bound of 2 s holds.
     await().atMost(Duration.ofSeconds(5)).until(() -> logB.confirmedWithin(Duration.ofSeconds(2)));
+    // Still confirmed 3 s later with nothing published: only the heartbeats can have done that.
+    Thread.sleep(3_000);
+    assertThat(logB.confirmedWithin(Duration.ofSeconds(2))).as("confirmed by heartbeats").isTrue();
 
     List<String> seen = new CopyOnWriteArrayList<>();
     logB.subscribe("greetings", e -> seen.add(new String(e.payload(), StandardCharsets.UTF_8)));
