@@ -159,6 +159,8 @@ public final class DemoCommand implements Callable<Integer> {
                   store.status(),
                   store.facts(),
                   io.arbiter.jdbc.JdbcPeerDirectory.of(store, url).publishedViews(),
+                  io.arbiter.jdbc.JdbcEventStore.create(store.dataSource(), store.dialect())
+                      .positions(),
                   false));
         } catch (ArbiterException e) {
           System.out.println("(waiting for the masters: " + e.getMessage() + ")");

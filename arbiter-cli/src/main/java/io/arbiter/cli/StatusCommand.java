@@ -30,10 +30,12 @@ public final class StatusCommand implements Callable<Integer> {
       ClusterFacts facts = store.facts();
       java.util.Map<String, String> views =
           io.arbiter.jdbc.JdbcPeerDirectory.of(store, url).publishedViews();
+      java.util.List<io.arbiter.events.ConsumerPosition> positions =
+          io.arbiter.jdbc.JdbcEventStore.create(store.dataSource(), store.dialect()).positions();
       System.out.println(
           json
-              ? StatusView.json(status, facts, views)
-              : StatusView.table(status, facts, views, true));
+              ? StatusView.json(status, facts, views, positions)
+              : StatusView.table(status, facts, views, positions, true));
     }
     return 0;
   }

@@ -3,6 +3,7 @@ package io.arbiter.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.arbiter.ClusterStatus;
 import io.arbiter.balance.Assignment;
+import io.arbiter.events.ConsumerPosition;
 import io.arbiter.spi.ClusterFacts;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -39,6 +40,18 @@ public final class StatusView {
       ClusterStatus status,
       ClusterFacts facts,
       Map<String, String> peerViews,
+      boolean withServices) {
+    return table(status, facts, peerViews, List.of(), withServices);
+  }
+
+  /**
+   * @param eventPositions how far each master has read the cluster event log
+   */
+  public static String table(
+      ClusterStatus status,
+      ClusterFacts facts,
+      Map<String, String> peerViews,
+      List<ConsumerPosition> eventPositions,
       boolean withServices) {
     StringBuilder out = new StringBuilder();
     Map<String, ClusterFacts.Member> live = new LinkedHashMap<>();
@@ -112,6 +125,21 @@ public final class StatusView {
             out.append("peer link: ").append(member).append(" sees ").append(view).append('\n');
           }
         });
+    if (!eventPositions.isEmpty()) {
+      out.append("event log: head ").append(eventPositions.get(0).headSeq()).append(';');
+      for (ConsumerPosition p : eventPositions) {
+        out.append(' ')
+            .append(p.member())
+            .append(" at ")
+            .append(p.deliveredSeq())
+            .append(" (lag ")
+            .append(p.lag())
+            .append(", saved ")
+            .append(time(p.updatedAt()))
+            .append(')');
+      }
+      out.append('\n');
+    }
     List<String> unowned =
         status.services().stream()
             .filter(s -> s.owner() == null && !local.contains(s.name()))
@@ -146,6 +174,14 @@ public final class StatusView {
 
   public static String json(
       ClusterStatus status, ClusterFacts facts, Map<String, String> peerViews) {
+    return json(status, facts, peerViews, List.of());
+  }
+
+  public static String json(
+      ClusterStatus status,
+      ClusterFacts facts,
+      Map<String, String> peerViews,
+      List<ConsumerPosition> eventPositions) {
     Map<String, Object> root = new LinkedHashMap<>();
     Map<String, ClusterFacts.Member> live = new LinkedHashMap<>();
     if (facts != null) {
@@ -194,6 +230,20 @@ public final class StatusView {
       root.put("unplaceable", a.unplaceable());
       root.put("pending_moves", pendingMoves(facts, a));
       root.put("peer_views", peerViews);
+      root.put(
+          "event_log",
+          eventPositions.stream()
+              .map(
+                  p -> {
+                    Map<String, Object> o = new LinkedHashMap<>();
+                    o.put("member", p.member());
+                    o.put("delivered_seq", p.deliveredSeq());
+                    o.put("head_seq", p.headSeq());
+                    o.put("lag", p.lag());
+                    o.put("updated_at", String.valueOf(p.updatedAt()));
+                    return o;
+                  })
+              .collect(Collectors.toList()));
     }
     try {
       return new ObjectMapper().writeValueAsString(root);
