@@ -131,7 +131,7 @@ public final class IdleBench implements Callable<Integer> {
         IntStream.rangeClosed(1, masters).mapToObj(i -> prefix + "m" + i).toList();
     say(String.format("%d services on %d masters: starting", size, masters));
     members.forEach(m -> fleet.start(m, names));
-    Duration timeout = BalanceBench.CONVERGE_TIMEOUT.multipliedBy(2);
+    Duration timeout = BalanceBench.SETTLE_TIMEOUT;
     if (!fleet.awaitAllActive(timeout)
         || fleet
             .awaitQuiet(

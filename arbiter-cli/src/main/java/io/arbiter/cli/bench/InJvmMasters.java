@@ -29,6 +29,8 @@ final class InJvmMasters implements AutoCloseable {
   /** Lease, assignment and LISTEN threads each hold one connection at a time. */
   static final int POOL_SIZE = 3;
 
+  private static final Duration PROGRESS_EVERY = Duration.ofSeconds(10);
+
   /** One master: its cluster, its pool and its counter. */
   static final class Master {
     final String name;
@@ -156,15 +158,43 @@ final class InJvmMasters implements AutoCloseable {
   Optional<Assignment> awaitQuiet(
       List<String> services, Set<String> required, Duration quiet, Duration timeout)
       throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    long nextReport = start + PROGRESS_EVERY.toNanos();
     while (System.nanoTime() - deadline < 0) {
       Optional<Assignment> a = converged(services, required);
       if (a.isPresent() && System.nanoTime() - ledger.lastEventNanos() >= quiet.toNanos()) {
         return a;
       }
-      Thread.sleep(20);
+      if (System.nanoTime() - nextReport >= 0) {
+        nextReport += PROGRESS_EVERY.toNanos();
+        BalanceBench.say(
+            String.format(
+                "  settling for %d s: %d of %d services not yet on the master the assignment names",
+                (System.nanoTime() - start) / 1_000_000_000L,
+                misplaced(services),
+                services.size()));
+      }
+      // Not too often: the check walks every service, and the masters need the CPU.
+      Thread.sleep(50);
     }
     return Optional.empty();
+  }
+
+  /** Services not running on the master the first master's assignment names (all if none yet). */
+  int misplaced(List<String> services) {
+    Map<String, String> owners =
+        all().isEmpty()
+            ? Map.of()
+            : all().get(0).cluster.assignment().map(Assignment::owners).orElse(Map.of());
+    int n = 0;
+    for (String s : services) {
+      String owner = owners.get(s);
+      if (owner == null || !owner.equals(ledger.owner(s))) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /**
