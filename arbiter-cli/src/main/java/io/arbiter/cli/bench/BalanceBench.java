@@ -1,6 +1,7 @@
 package io.arbiter.cli.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.arbiter.ClusterConfig;
 import io.arbiter.InvalidConfigException;
 import io.arbiter.balance.Assignment;
 import io.arbiter.cli.DbOptions;
@@ -73,6 +74,14 @@ public final class BalanceBench implements Callable<Integer> {
       description = "Lease TTL of the masters (default ${DEFAULT-VALUE}).")
   Duration leaseTtl;
 
+  @Option(
+      names = "--max-moves-in-flight",
+      description =
+          "Each master's bound on handed-over services not yet claimed (default: the engine's, "
+              + ClusterConfig.DEFAULT_MAX_MOVES_IN_FLIGHT
+              + ").")
+  int maxMovesInFlight = ClusterConfig.DEFAULT_MAX_MOVES_IN_FLIGHT;
+
   @Option(names = "--json", description = "End with one line of JSON with the figures.")
   boolean json;
 
@@ -87,6 +96,10 @@ public final class BalanceBench implements Callable<Integer> {
   public Integer call() throws Exception {
     if (masters < 2) {
       throw new InvalidConfigException("--masters", masters, "must be at least 2 to add one");
+    }
+    if (maxMovesInFlight < 1) {
+      throw new InvalidConfigException(
+          "--max-moves-in-flight", maxMovesInFlight, "must be at least 1");
     }
     if (services < 1) {
       throw new InvalidConfigException("--services", services, "must be at least 1");
@@ -105,7 +118,8 @@ public final class BalanceBench implements Callable<Integer> {
         benchStore.initialize();
         Ledger ledger = new Ledger();
         try (InJvmMasters fleet =
-            new InJvmMasters(url, db.user(), db.password(), leaseTtl, ledger)) {
+            new InJvmMasters(url, db.user(), db.password(), leaseTtl, ledger)
+                .maxMovesInFlight(maxMovesInFlight)) {
           result = measure(fleet, ledger, benchStore, prefix);
         } finally {
           InJvmMasters.deleteRows(pool, prefix);
@@ -191,6 +205,7 @@ public final class BalanceBench implements Callable<Integer> {
     r.put("services", services);
     r.put("masters", masters);
     r.put("lease_ttl_ms", leaseTtl.toMillis());
+    r.put("max_moves_in_flight", maxMovesInFlight);
     r.put("initial_settle_ms", settleMillis);
     if (converged.isEmpty()) {
       Map<String, String> owners =

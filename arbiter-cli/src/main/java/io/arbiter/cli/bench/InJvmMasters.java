@@ -59,6 +59,7 @@ final class InJvmMasters implements AutoCloseable {
   private final Ledger ledger;
   private final Dialect dialect;
   private final List<Master> masters = new ArrayList<>();
+  private int maxMovesInFlight = ClusterConfig.DEFAULT_MAX_MOVES_IN_FLIGHT;
 
   InJvmMasters(String url, String user, String password, Duration leaseTtl, Ledger ledger) {
     this.url = url;
@@ -67,6 +68,12 @@ final class InJvmMasters implements AutoCloseable {
     this.leaseTtl = leaseTtl;
     this.ledger = ledger;
     this.dialect = Dialect.forUrl(url);
+  }
+
+  /** The {@link ClusterConfig#maxMovesInFlight()} of the masters started from now on. */
+  InJvmMasters maxMovesInFlight(int maxMovesInFlight) {
+    this.maxMovesInFlight = maxMovesInFlight;
+    return this;
   }
 
   /** Builds and starts a master that registers {@code services}; returns without waiting. */
@@ -78,7 +85,12 @@ final class InJvmMasters implements AutoCloseable {
     JdbcClusterStore store = JdbcClusterStore.create(counter.wrap(pool), url, true);
     Master[] self = new Master[1];
     Cluster.Builder builder =
-        Cluster.builder(store, ClusterConfig.builder(name).leaseTtl(leaseTtl).build())
+        Cluster.builder(
+                store,
+                ClusterConfig.builder(name)
+                    .leaseTtl(leaseTtl)
+                    .maxMovesInFlight(maxMovesInFlight)
+                    .build())
             .listener(
                 new ClusterListener() {
                   @Override
