@@ -237,9 +237,11 @@ public final class BalanceBench implements Callable<Integer> {
     double mean = (double) services / masters;
     double idealMoves = (double) services / masters;
 
-    // Every stop after the join followed by the service's next start is one gap.
+    // Every stop since the newcomer's start followed by the service's next start is one gap. From
+    // its start, not its join: the join's NOTIFY may reach another master, which may stop a
+    // service, before the newcomer's listener stamps the join.
     List<Long> gapsMicros = new ArrayList<>();
-    for (List<Ledger.Event> events : ledger.eventsSince(joinNanos).values()) {
+    for (List<Ledger.Event> events : ledger.eventsSince(startNanos).values()) {
       for (int i = 0; i + 1 < events.size(); i++) {
         Ledger.Event e = events.get(i);
         Ledger.Event next = events.get(i + 1);
@@ -276,7 +278,7 @@ public final class BalanceBench implements Callable<Integer> {
     r.put("handoffs", gapsMicros.size());
     r.put("overlaps", overlaps.size());
     r.put("events_after_convergence", lateEvents);
-    profile(r, fleet, ledger, benchStore, joinNanos, last);
+    profile(r, fleet, ledger, benchStore, startNanos, joinNanos, last);
 
     say(
         String.format(
@@ -308,9 +310,10 @@ public final class BalanceBench implements Callable<Integer> {
       InJvmMasters fleet,
       Ledger ledger,
       JdbcClusterStore benchStore,
+      long startNanos,
       long joinNanos,
       InJvmMasters.Master last) {
-    List<Ledger.Event> timeline = ledger.timeline(joinNanos);
+    List<Ledger.Event> timeline = ledger.timeline(startNanos);
     List<Ledger.Event> stops = timeline.stream().filter(e -> !e.start()).toList();
     List<Ledger.Event> starts = timeline.stream().filter(Ledger.Event::start).toList();
     r.put("first_stop_ms", stops.isEmpty() ? -1 : ms(stops.get(0).nanos() - joinNanos));
@@ -347,7 +350,7 @@ public final class BalanceBench implements Callable<Integer> {
     say("timeline after the join (ms since the join: stops, starts):");
     Map<Long, long[]> buckets = new TreeMap<>();
     for (Ledger.Event e : timeline) {
-      long bucket = (e.nanos() - joinNanos) / 100_000_000L * 100;
+      long bucket = Math.floorDiv(e.nanos() - joinNanos, 100_000_000L) * 100;
       buckets.computeIfAbsent(bucket, k -> new long[2])[e.start() ? 1 : 0]++;
     }
     buckets.forEach((b, n) -> say(String.format("  %6d ms  stops %5d  starts %5d", b, n[0], n[1])));
