@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Measure Arbiter; with --json the last line printed is one JSON object.",
-    subcommands = {FailoverBench.class, EvictBench.class})
+    subcommands = {FailoverBench.class, BalanceBench.class, IdleBench.class, EvictBench.class})
 public final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
