@@ -51,6 +51,9 @@ final class AssignmentLoop implements Runnable {
 
   private static final long NEVER = Long.MAX_VALUE;
 
+  /** How long to let a burst of changes land before reading them. */
+  private static final long COALESCE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
   private final Cluster cluster;
   private final ClusterStore store;
   private final ClusterConfig config;
@@ -65,8 +68,13 @@ final class AssignmentLoop implements Runnable {
   private volatile boolean overdueSeen;
   private volatile long expiryDueNanos = NEVER;
 
-  // Owned by this thread.
-  private long factsEpoch = -1;
+  private volatile boolean resetRequested;
+
+  // Owned by this thread: the facts as merged from full and incremental reads.
+  private volatile long factsEpoch = -1;
+  private final Map<String, ClusterFacts.Service> known = new HashMap<>();
+  private Set<Object> knownPlacementOfMembers = Set.of();
+  private Assignment assignment;
   private long retryAtNanos = NEVER;
   private final Map<String, FencingToken> handedOver = new HashMap<>();
   private final Set<String> warnedNotHere = new HashSet<>();
@@ -129,6 +137,14 @@ final class AssignmentLoop implements Runnable {
     }
   }
 
+  private static void pause(long nanos) {
+    try {
+      TimeUnit.NANOSECONDS.sleep(nanos);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** A push from another master: something changed. */
   void onChangeNotified() {
     changeHinted = true;
@@ -144,7 +160,7 @@ final class AssignmentLoop implements Runnable {
 
   /** A new incarnation: nothing learned before still holds. */
   void onJoined() {
-    handedOver.clear(); // only touched by this thread, but joins happen while it waits
+    resetRequested = true; // this thread clears its state, at the start of its next round
     changeHinted = true;
     wakeup.signal();
   }
@@ -165,6 +181,13 @@ final class AssignmentLoop implements Runnable {
     if (me == null || lease.state() != MemberState.ACTIVE || !lease.isValid(me)) {
       return idle; // the lease thread wakes us once we hold a lease again
     }
+    if (resetRequested) {
+      resetRequested = false;
+      handedOver.clear();
+      known.clear();
+      factsEpoch = -1;
+      assignment = null;
+    }
     long now = ticker.nanos();
     if (overdueSeen || now - expiryDueNanos >= 0) {
       overdueSeen = false;
@@ -179,28 +202,71 @@ final class AssignmentLoop implements Runnable {
       }
     }
     if (changeHinted || now - retryAtNanos >= 0) {
+      // Changes come in bursts (each old master releases when one joins): let them land, so one
+      // read covers them.
+      pause(COALESCE_NANOS);
       changeHinted = false; // before reading, so a change during the read is looked at again
       retryAtNanos = NEVER;
-      ClusterFacts facts = store.facts();
-      factsEpoch = facts.changeEpoch();
-      act(me, facts);
+      act(me, readFacts());
     }
     long next = Math.min(expiryDueNanos, retryAtNanos);
     return next == NEVER ? idle : Math.max(0, next - ticker.nanos());
   }
 
+  /**
+   * Reads what changed since the last read (everything, the first time) and merges it into what is
+   * known. The assignment is computed again only when its inputs changed (members, capacities,
+   * tags, drains, rules, moves, failed starts), not on claims and releases, which are most changes.
+   */
+  private ClusterFacts readFacts() {
+    ClusterFacts delta = store.factsSince(factsEpoch);
+    Set<Object> placementOfMembers = new HashSet<>();
+    for (ClusterFacts.Member m : delta.members()) {
+      placementOfMembers.add(List.of(m.incarnation(), m.spec()));
+    }
+    boolean placementChanged =
+        assignment == null || !placementOfMembers.equals(knownPlacementOfMembers);
+    knownPlacementOfMembers = placementOfMembers;
+    for (ClusterFacts.Service s : delta.services()) {
+      ClusterFacts.Service before = known.put(s.name(), s);
+      if (before == null
+          || !before.spec().equals(s.spec())
+          || !before.moveTo().equals(s.moveTo())
+          || !before.startFailedBy().equals(s.startFailedBy())) {
+        placementChanged = true;
+      }
+    }
+    factsEpoch = delta.changeEpoch();
+    ClusterFacts facts =
+        new ClusterFacts(delta.changeEpoch(), delta.members(), List.copyOf(known.values()));
+    if (placementChanged) {
+      assignment = facts.assignment();
+    }
+    return facts;
+  }
+
+  /**
+   * True if {@code s} has no owner or its owner is known to be dead: its incarnation is no longer
+   * among the live members (their rows show a newer incarnation or a stopped or expired state).
+   * Judged on the members read with the facts; the claim statement checks it again.
+   */
+  private static boolean claimable(ClusterFacts.Service s, Set<MemberId> live) {
+    return s.owner().isEmpty() || !live.contains(s.owner().get());
+  }
+
   private void act(MemberId me, ClusterFacts facts) {
-    Assignment assignment = facts.assignment();
+    Assignment assignment = this.assignment;
     lastAssignment = assignment;
     reportUnplaceable(assignment);
-    Map<String, ClusterFacts.Service> byName = new HashMap<>();
-    facts.services().forEach(s -> byName.put(s.name(), s));
+    Set<MemberId> live = new HashSet<>();
+    facts.members().forEach(m -> live.add(new MemberId(m.name(), m.incarnation())));
+    Map<String, ClusterFacts.Service> byName = known;
 
     handOver(me, assignment, byName);
     if (!running || !lease.isValid(me)) {
       return;
     }
-    claim(me, assignment, byName);
+    claim(me, assignment, byName, live);
     runLocal(me, assignment);
   }
 
@@ -248,7 +314,11 @@ final class AssignmentLoop implements Runnable {
         leaving.stream().map(s -> s.name() + "->" + assignment.owners().get(s.name())).toList());
   }
 
-  private void claim(MemberId me, Assignment assignment, Map<String, ClusterFacts.Service> byName) {
+  private void claim(
+      MemberId me,
+      Assignment assignment,
+      Map<String, ClusterFacts.Service> byName,
+      Set<MemberId> live) {
     long now = ticker.nanos();
     List<String> candidates = new ArrayList<>();
     for (Map.Entry<String, String> e : assignment.owners().entrySet()) {
@@ -267,7 +337,7 @@ final class AssignmentLoop implements Runnable {
         continue;
       }
       ClusterFacts.Service facts = byName.get(e.getKey());
-      if (slot.running() != null || facts == null || !facts.claimable()) {
+      if (slot.running() != null || facts == null || !claimable(facts, live)) {
         continue;
       }
       if (slot.inBackoff(now)) {

@@ -62,10 +62,12 @@ public final class Balancer {
         exclusive.add(s);
       }
     }
+    Map<String, Long> serviceHashes = new HashMap<>();
+    exclusive.forEach(x -> serviceHashes.put(x.name(), hash(x.name())));
     exclusive.sort(
         Comparator.comparingDouble(ServiceSpec::weight)
             .reversed()
-            .thenComparingLong(s -> hash(s.name()))
+            .thenComparingLong(x -> serviceHashes.get(x.name()))
             .thenComparing(ServiceSpec::name));
 
     double totalWeight = exclusive.stream().mapToDouble(ServiceSpec::weight).sum();
@@ -77,50 +79,83 @@ public final class Balancer {
     }
 
     Map<String, String> owners = new TreeMap<>();
-    Map<String, Double> load = new HashMap<>();
-    Map<String, Set<String>> groupsOn = new HashMap<>();
+    int size = open.size();
+    long[] memberHash = new long[size];
+    double[] load = new double[size];
+    double[] roomOf = new double[size];
+    List<Set<String>> groupsOn = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      memberHash[i] = hash(open.get(i).name());
+      roomOf[i] = room.get(open.get(i).name());
+      groupsOn.add(new HashSet<>());
+    }
+    int[] eligible = new int[size];
+    double[] scores = new double[size];
     for (ServiceSpec s : exclusive) {
-      List<MemberSpec> eligible = new ArrayList<>();
-      for (MemberSpec m : open) {
-        if (s.placement().allows(m)
-            && !m.name().equals(avoid.get(s.name()))
-            && s.placement()
-                .antiAffinityGroup()
-                .map(g -> !groupsOn.getOrDefault(m.name(), Set.of()).contains(g))
-                .orElse(true)) {
-          eligible.add(m);
+      long serviceHash = serviceHashes.get(s.name());
+      Placement p = s.placement();
+      String avoided = avoid.get(s.name());
+      String group = p.antiAffinityGroup().orElse(null);
+      boolean anywhere = p.requiredTag().isEmpty() && p.pinnedTo().isEmpty();
+      int n = 0;
+      for (int i = 0; i < size; i++) {
+        MemberSpec m = open.get(i);
+        if ((anywhere || p.allows(m))
+            && (avoided == null || !avoided.equals(m.name()))
+            && (group == null || !groupsOn.get(i).contains(group))) {
+          eligible[n++] = i;
+          scores[i] = score(serviceHash, memberHash[i], m.capacity());
         }
       }
-      if (eligible.isEmpty()) {
+      if (n == 0) {
         unplaceable.put(s.name(), whyNot(s, live));
         continue;
       }
-      eligible.sort(Comparator.comparingDouble((MemberSpec m) -> -score(s.name(), m)));
-      MemberSpec chosen = null;
-      for (MemberSpec m : eligible) {
-        if (load.getOrDefault(m.name(), 0.0) + s.weight() <= room.get(m.name()) + 1e-9) {
-          chosen = m;
-          break;
+      int chosen = -1;
+      // Highest score first (names break the astronomically unlikely ties), the first with room.
+      for (int tries = 0; tries < n && chosen < 0; tries++) {
+        int best = -1;
+        for (int k = 0; k < n; k++) {
+          int i = eligible[k];
+          if (i >= 0 && (best < 0 || better(i, best, scores, open))) {
+            best = i;
+          }
+        }
+        if (load[best] + s.weight() <= roomOf[best] + 1e-9) {
+          chosen = best;
+        } else {
+          for (int k = 0; k < n; k++) {
+            if (eligible[k] == best) {
+              eligible[k] = -1 - best; // tried: no room
+            }
+          }
         }
       }
-      if (chosen == null) {
+      if (chosen < 0) {
         // Rules narrowed the choice so far that no eligible master has room: take the one least
         // loaded for its capacity, rather than leave the service unplaced.
-        chosen =
-            eligible.stream()
-                .min(
-                    Comparator.comparingDouble(
-                        m -> load.getOrDefault(m.name(), 0.0) / m.capacity()))
-                .orElseThrow();
+        double bestRatio = Double.MAX_VALUE;
+        for (int k = 0; k < n; k++) {
+          int i = eligible[k] < 0 ? -1 - eligible[k] : eligible[k];
+          double ratio = load[i] / open.get(i).capacity();
+          if (ratio < bestRatio) {
+            bestRatio = ratio;
+            chosen = i;
+          }
+        }
       }
-      owners.put(s.name(), chosen.name());
-      load.merge(chosen.name(), s.weight(), Double::sum);
-      s.placement()
-          .antiAffinityGroup()
-          .ifPresent(
-              g -> groupsOn.computeIfAbsent(owners.get(s.name()), k -> new HashSet<>()).add(g));
+      owners.put(s.name(), open.get(chosen).name());
+      load[chosen] += s.weight();
+      if (group != null) {
+        groupsOn.get(chosen).add(group);
+      }
     }
     return new Assignment(owners, local, unplaceable);
+  }
+
+  private static boolean better(int i, int j, double[] scores, List<MemberSpec> members) {
+    return scores[i] > scores[j]
+        || (scores[i] == scores[j] && members.get(i).name().compareTo(members.get(j).name()) < 0);
   }
 
   private static String whyNot(ServiceSpec s, List<MemberSpec> live) {
@@ -154,12 +189,13 @@ public final class Balancer {
 
   /**
    * The weighted rendezvous score: -capacity / ln(u), with u in (0, 1) from a hash of the pair. The
-   * highest score wins; a master with twice the capacity wins twice as often.
+   * highest score wins; a master with twice the capacity wins twice as often. StrictMath, so every
+   * JVM on every machine computes the same bits, and so the same assignment.
    */
-  static double score(String service, MemberSpec m) {
-    long h = hash(service + '\u0000' + m.name());
+  static double score(long serviceHash, long memberHash, double capacity) {
+    long h = mix(serviceHash ^ (memberHash * 0x9e3779b97f4a7c15L));
     double u = ((h >>> 11) + 0.5) / (double) (1L << 53); // strictly inside (0, 1)
-    return -m.capacity() / Math.log(u);
+    return -capacity / StrictMath.log(u);
   }
 
   /** A stable 64-bit hash (FNV-1a, then a splitmix64 finalizer): the same on every master. */
@@ -169,6 +205,11 @@ public final class Balancer {
       h ^= (b & 0xff);
       h *= 0x100000001b3L;
     }
+    return mix(h);
+  }
+
+  /** The splitmix64 finalizer: spreads every input bit over the whole word. */
+  private static long mix(long h) {
     h ^= h >>> 30;
     h *= 0xbf58476d1ce4e5b9L;
     h ^= h >>> 27;

@@ -48,6 +48,14 @@ public final class JdbcClusterStore implements ClusterStore {
           + " (m.incarnation > arbiter_service.owner_incarnation OR (m.incarnation ="
           + " arbiter_service.owner_incarnation AND m.state <> 'ACTIVE')))";
 
+  /**
+   * The change epoch as this transaction sees it. Every transaction that changes service rows bumps
+   * the epoch first (holding its row lock to the end, so such transactions commit in epoch order),
+   * then stamps the rows it changes with it: a master that has read everything up to epoch E reads
+   * only rows with changed_epoch > E next time.
+   */
+  private static final String EPOCH = "(SELECT epoch FROM arbiter_change WHERE id = 1)";
+
   /** Services claimed in one statement at most (bounds the IN list). */
   private static final int MAX_CLAIM_BATCH = 500;
 
@@ -307,6 +315,7 @@ public final class JdbcClusterStore implements ClusterStore {
     inTransaction(
         "leaving as " + member,
         c -> {
+          dialect.signalChange(c); // first: see EPOCH
           try (PreparedStatement ps = c.prepareStatement(sql.releaseAll)) {
             ps.setString(1, member.name());
             ps.setLong(2, member.incarnation());
@@ -317,7 +326,6 @@ public final class JdbcClusterStore implements ClusterStore {
             ps.setLong(2, member.incarnation());
             ps.executeUpdate();
           }
-          dialect.signalChange(c);
           return null;
         });
   }
@@ -350,6 +358,9 @@ public final class JdbcClusterStore implements ClusterStore {
               changed.add(spec);
             }
           }
+          if (!missing.isEmpty() || !changed.isEmpty()) {
+            dialect.signalChange(c); // first: see EPOCH
+          }
           if (!missing.isEmpty()) {
             try (PreparedStatement ps = c.prepareStatement(dialect.insertServiceIfAbsent())) {
               for (ServiceSpec spec : missing) {
@@ -364,7 +375,9 @@ public final class JdbcClusterStore implements ClusterStore {
             try (PreparedStatement ps =
                 c.prepareStatement(
                     "UPDATE arbiter_service SET weight = ?, required_tag = ?, pinned_to = ?,"
-                        + " anti_affinity = ?, run_local = ? WHERE name = ?")) {
+                        + " anti_affinity = ?, run_local = ?, changed_epoch = "
+                        + EPOCH
+                        + " WHERE name = ?")) {
               for (ServiceSpec spec : changed) {
                 bindRules(ps, 1, spec);
                 ps.setString(6, spec.name());
@@ -372,9 +385,6 @@ public final class JdbcClusterStore implements ClusterStore {
               }
               ps.executeBatch();
             }
-          }
-          if (!missing.isEmpty() || !changed.isEmpty()) {
-            dialect.signalChange(c);
           }
           return null;
         });
@@ -431,6 +441,11 @@ public final class JdbcClusterStore implements ClusterStore {
 
   @Override
   public ClusterFacts facts() {
+    return factsSince(-1);
+  }
+
+  @Override
+  public ClusterFacts factsSince(long sinceEpoch) {
     return inTransaction(
         "reading the cluster for the balancer",
         c -> {
@@ -459,7 +474,11 @@ public final class JdbcClusterStore implements ClusterStore {
             }
           }
           List<ClusterFacts.Service> services = new ArrayList<>();
-          try (PreparedStatement ps = c.prepareStatement(sql.factsServices);
+          try (PreparedStatement ps =
+                  c.prepareStatement(
+                      sinceEpoch < 0
+                          ? sql.factsServices
+                          : sql.factsServices + " WHERE changed_epoch > " + sinceEpoch);
               ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
               String owner = rs.getString("owner_name");
@@ -490,6 +509,7 @@ public final class JdbcClusterStore implements ClusterStore {
     return inTransaction(
         "releasing " + tokens.size() + " service(s)",
         c -> {
+          dialect.signalChange(c); // first: see EPOCH
           int released = 0;
           try (PreparedStatement ps = c.prepareStatement(sql.releaseOne)) {
             for (FencingToken token : tokens) {
@@ -502,9 +522,6 @@ public final class JdbcClusterStore implements ClusterStore {
             for (int n : ps.executeBatch()) {
               released += Math.max(0, n);
             }
-          }
-          if (released > 0) {
-            dialect.signalChange(c);
           }
           return released;
         });
@@ -534,15 +551,16 @@ public final class JdbcClusterStore implements ClusterStore {
     return inTransaction(
         "moving " + service,
         c -> {
+          dialect.signalChange(c); // first: see EPOCH
           int n;
           try (PreparedStatement ps =
-              c.prepareStatement("UPDATE arbiter_service SET move_to = ? WHERE name = ?")) {
+              c.prepareStatement(
+                  "UPDATE arbiter_service SET move_to = ?, changed_epoch = "
+                      + EPOCH
+                      + " WHERE name = ?")) {
             ps.setString(1, member.orElse(null));
             ps.setString(2, service);
             n = ps.executeUpdate();
-          }
-          if (n > 0) {
-            dialect.signalChange(c);
           }
           return n > 0;
         });
@@ -621,6 +639,9 @@ public final class JdbcClusterStore implements ClusterStore {
     return inTransaction(
         "claiming " + services.size() + " service(s) for " + member,
         c -> {
+          // First (see EPOCH); a claim that wins nothing wastes a bump, which costs the other
+          // masters a read of the rows changed since (none).
+          dialect.signalChange(c);
           List<FencingToken> won = new ArrayList<>();
           int claimed;
           try (PreparedStatement ps = c.prepareStatement(String.format(sql.claim, in))) {
@@ -637,8 +658,6 @@ public final class JdbcClusterStore implements ClusterStore {
           if (claimed == 0) {
             return won;
           }
-          // A claim changes the balance others see (a handed-over service has arrived).
-          dialect.signalChange(c);
           // We hold the row locks from the UPDATE, so this reads our own grants. The caller passes
           // no
           // service this incarnation already owned, so every row owned by it here was granted now.
@@ -669,6 +688,7 @@ public final class JdbcClusterStore implements ClusterStore {
     return inTransaction(
         "releasing " + token,
         c -> {
+          dialect.signalChange(c); // first: see EPOCH
           int n;
           try (PreparedStatement ps = c.prepareStatement(sql.releaseOne)) {
             ps.setString(1, token.service());
@@ -676,9 +696,6 @@ public final class JdbcClusterStore implements ClusterStore {
             ps.setString(3, token.holder().name());
             ps.setLong(4, token.holder().incarnation());
             n = ps.executeUpdate();
-          }
-          if (n == 1) {
-            dialect.signalChange(c);
           }
           return n == 1;
         });
@@ -689,23 +706,22 @@ public final class JdbcClusterStore implements ClusterStore {
     return inTransaction(
         "releasing " + token + " after a failed start",
         c -> {
+          dialect.signalChange(c); // first: see EPOCH
           int n;
           try (PreparedStatement ps =
               c.prepareStatement(
                   "UPDATE arbiter_service SET owner_name = NULL, owner_incarnation = NULL,"
                       + " released_at = "
                       + dialect.now()
-                      + ", start_failed_by = ? WHERE name = ? AND token = ? AND owner_name = ? AND"
-                      + " owner_incarnation = ?")) {
+                      + ", start_failed_by = ?, changed_epoch = "
+                      + EPOCH
+                      + " WHERE name = ? AND token = ? AND owner_name = ? AND owner_incarnation = ?")) {
             ps.setString(1, token.holder().name() + "#" + token.holder().incarnation());
             ps.setString(2, token.service());
             ps.setLong(3, token.value());
             ps.setString(4, token.holder().name());
             ps.setLong(5, token.holder().incarnation());
             n = ps.executeUpdate();
-          }
-          if (n == 1) {
-            dialect.signalChange(c);
           }
           return n == 1;
         });
@@ -879,6 +895,8 @@ public final class JdbcClusterStore implements ClusterStore {
       releaseAll =
           "UPDATE arbiter_service SET owner_name = NULL, owner_incarnation = NULL, released_at = "
               + d.now()
+              + ", changed_epoch = "
+              + EPOCH
               + " WHERE owner_name = ? AND owner_incarnation = ?";
       markStopped =
           "UPDATE arbiter_member SET state = 'STOPPED', lease_expires = "
@@ -898,7 +916,9 @@ public final class JdbcClusterStore implements ClusterStore {
           "UPDATE arbiter_service SET owner_name = ?, owner_incarnation = ?, token = token + 1,"
               + " granted_at = "
               + d.now()
-              + ", released_at = NULL WHERE name IN (%s) AND (owner_name IS NULL OR "
+              + ", released_at = NULL, changed_epoch = "
+              + EPOCH
+              + " WHERE name IN (%s) AND (owner_name IS NULL OR "
               + DEAD_OWNER
               + ") AND EXISTS (SELECT 1 FROM arbiter_member me WHERE me.name = ? AND"
               + " me.incarnation = ? AND me.state = 'ACTIVE' AND me.lease_expires > "
@@ -939,6 +959,8 @@ public final class JdbcClusterStore implements ClusterStore {
       releaseOne =
           "UPDATE arbiter_service SET owner_name = NULL, owner_incarnation = NULL, released_at = "
               + d.now()
+              + ", changed_epoch = "
+              + EPOCH
               + " WHERE name = ? AND token = ? AND owner_name = ? AND owner_incarnation = ?";
     }
   }

@@ -43,7 +43,8 @@ public final class MariaDbDialect implements Dialect {
   @Override
   public String insertServiceIfAbsent() {
     return "INSERT IGNORE INTO arbiter_service (name, token, weight, required_tag, pinned_to,"
-        + " anti_affinity, run_local) VALUES (?, 0, ?, ?, ?, ?, ?)";
+        + " anti_affinity, run_local, changed_epoch) VALUES (?, 0, ?, ?, ?, ?, ?, (SELECT epoch"
+        + " FROM arbiter_change WHERE id = 1))";
   }
 
   @Override

@@ -49,7 +49,8 @@ public final class PostgresDialect implements Dialect {
   @Override
   public String insertServiceIfAbsent() {
     return "INSERT INTO arbiter_service (name, token, weight, required_tag, pinned_to,"
-        + " anti_affinity, run_local) VALUES (?, 0, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING";
+        + " anti_affinity, run_local, changed_epoch) VALUES (?, 0, ?, ?, ?, ?, ?, (SELECT epoch"
+        + " FROM arbiter_change WHERE id = 1)) ON CONFLICT (name) DO NOTHING";
   }
 
   @Override

@@ -345,6 +345,34 @@ public abstract class ClusterStoreContract {
   }
 
   @Test
+  void factsSinceAnEpochHoldEveryServiceChangedAfterItAndNoOther() {
+    ClusterStore store = store();
+    String quiet = name("quiet");
+    String claimed = name("claimed");
+    store.register(List.of(quiet, claimed));
+    MemberId a = store.join(name("a"), TTL, Optional.empty(), INFO);
+    ClusterFacts before = store.facts();
+    assertThat(before.services()).extracting(ClusterFacts.Service::name).contains(quiet, claimed);
+
+    FencingToken t = claimOne(store, a, claimed).orElseThrow();
+    ClusterFacts afterClaim = store.factsSince(before.changeEpoch());
+    assertThat(afterClaim.changeEpoch()).isGreaterThan(before.changeEpoch());
+    assertThat(afterClaim.services())
+        .extracting(ClusterFacts.Service::name)
+        .containsExactly(claimed);
+    assertThat(afterClaim.members()).extracting(ClusterFacts.Member::name).contains(a.name());
+
+    String added = name("added");
+    store.register(List.of(added));
+    store.release(t);
+    ClusterFacts later = store.factsSince(afterClaim.changeEpoch());
+    assertThat(later.services())
+        .extracting(ClusterFacts.Service::name)
+        .containsExactlyInAnyOrder(added, claimed);
+    assertThat(store.factsSince(later.changeEpoch()).services()).as("nothing changed").isEmpty();
+  }
+
+  @Test
   void aBatchClaimTakesOnlyWhatIsClaimable() {
     ClusterStore store = store();
     List<String> services = List.of(name("b1"), name("b2"), name("b3"), name("b4"));

@@ -20,6 +20,10 @@ ALTER TABLE arbiter_service ADD COLUMN IF NOT EXISTS move_to VARCHAR(64);
 -- name#incarnation of the master on which the service last failed to start: the balancer
 -- gives it to another master until that one rejoins.
 ALTER TABLE arbiter_service ADD COLUMN IF NOT EXISTS start_failed_by VARCHAR(90);
+-- The change epoch of the transaction that last changed the row: a master that has read the
+-- cluster up to epoch E reads only the rows changed after E.
+ALTER TABLE arbiter_service ADD COLUMN IF NOT EXISTS changed_epoch BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS arbiter_service_changed ON arbiter_service (changed_epoch);
 
 -- ---- event log (arbiter-events) ----
 -- The cluster event log. seq is allocated by bumping the one head row inside the publishing
