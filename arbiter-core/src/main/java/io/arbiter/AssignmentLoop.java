@@ -311,7 +311,11 @@ final class AssignmentLoop implements Runnable {
         "{}: handed over {} service(s) to the masters the balancer chose: {}",
         me,
         released,
-        leaving.stream().map(s -> s.name() + "->" + assignment.owners().get(s.name())).toList());
+        leaving.size() <= 20
+            ? leaving.stream()
+                .map(s -> s.name() + "->" + assignment.owners().get(s.name()))
+                .toList()
+            : leaving.size() + " services");
   }
 
   private void claim(
