@@ -59,6 +59,7 @@ final class AssignmentLoop implements Runnable {
   private final ClusterConfig config;
   private final MemberLease lease;
   private final Map<String, ServiceSlot> slots;
+  private final List<ServiceSlot> slotsByName;
   private final Ticker ticker;
   private final Wakeup wakeup = new Wakeup();
   private volatile boolean running = true;
@@ -94,6 +95,7 @@ final class AssignmentLoop implements Runnable {
     this.lease = lease;
     this.slots = slots;
     this.ticker = ticker;
+    this.slotsByName = new TreeSet<>(slots.keySet()).stream().map(slots::get).toList();
   }
 
   @Override
@@ -286,7 +288,7 @@ final class AssignmentLoop implements Runnable {
       return;
     }
     List<ServiceSlot> leaving = new ArrayList<>();
-    for (ServiceSlot slot : new TreeSet<>(slots.keySet()).stream().map(slots::get).toList()) {
+    for (ServiceSlot slot : slotsByName) {
       ServiceGrant grant = slot.running();
       if (grant == null || slot.isLocal()) {
         continue;

@@ -67,6 +67,12 @@ public final class IdleBench implements Callable<Integer> {
   @Option(names = "--json", description = "End with one line of JSON with the figures.")
   boolean json;
 
+  @Option(
+      names = "--peer-link",
+      description =
+          "Run the peer link between the masters (on MariaDB it replaces the 50 ms change poll).")
+  boolean peerLink;
+
   @Option(names = "--verbose", description = "List the SQL counted at rest, with counts.")
   boolean verbose;
 
@@ -95,6 +101,7 @@ public final class IdleBench implements Callable<Integer> {
       result.put("measure_s", measure.toMillis() / 1000.0);
       result.put("lease_ttl_ms", leaseTtl.toMillis());
       result.put("counted", StatementCounter.COUNTED);
+      result.put("peer_link", peerLink);
       say("counting " + StatementCounter.COUNTED);
       try (var pool =
               ArbiterDataSources.create(
@@ -105,6 +112,9 @@ public final class IdleBench implements Callable<Integer> {
           String prefix = "idl" + UUID.randomUUID().toString().substring(0, 6) + "-";
           try (InJvmMasters fleet =
               new InJvmMasters(url, db.user(), db.password(), leaseTtl, new Ledger())) {
+            if (peerLink) {
+              fleet.peerLink(UUID.randomUUID().toString());
+            }
             allSettled &= run(fleet, prefix, size, result);
           } finally {
             InJvmMasters.deleteRows(pool, prefix);

@@ -60,6 +60,7 @@ final class InJvmMasters implements AutoCloseable {
   private final Dialect dialect;
   private final List<Master> masters = new ArrayList<>();
   private int maxMovesInFlight = ClusterConfig.DEFAULT_MAX_MOVES_IN_FLIGHT;
+  private String peerSecret;
 
   InJvmMasters(String url, String user, String password, Duration leaseTtl, Ledger ledger) {
     this.url = url;
@@ -73,6 +74,12 @@ final class InJvmMasters implements AutoCloseable {
   /** The {@link ClusterConfig#maxMovesInFlight()} of the masters started from now on. */
   InJvmMasters maxMovesInFlight(int maxMovesInFlight) {
     this.maxMovesInFlight = maxMovesInFlight;
+    return this;
+  }
+
+  /** Runs a peer link between the masters started from now on (loopback, this secret). */
+  InJvmMasters peerLink(String secret) {
+    this.peerSecret = secret;
     return this;
   }
 
@@ -98,6 +105,13 @@ final class InJvmMasters implements AutoCloseable {
                     self[0].joinedNanos = System.nanoTime();
                   }
                 });
+    if (peerSecret != null) {
+      builder.peerLink(
+          io.arbiter.peer.PeerLinkConfig.builder(peerSecret)
+              .bindHost("127.0.0.1")
+              .advertisedHost("127.0.0.1")
+              .build());
+    }
     var service = ledger.service();
     for (String s : services) {
       builder.service(s, service);
