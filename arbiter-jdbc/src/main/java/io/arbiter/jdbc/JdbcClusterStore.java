@@ -511,16 +511,28 @@ public final class JdbcClusterStore implements ClusterStore {
         c -> {
           dialect.signalChange(c); // first: see EPOCH
           int released = 0;
-          try (PreparedStatement ps = c.prepareStatement(sql.releaseOne)) {
-            for (FencingToken token : tokens) {
-              ps.setString(1, token.service());
-              ps.setLong(2, token.value());
-              ps.setString(3, token.holder().name());
-              ps.setLong(4, token.holder().incarnation());
-              ps.addBatch();
-            }
-            for (int n : ps.executeBatch()) {
-              released += Math.max(0, n);
+          // One statement per holder and chunk (not one per service): the epoch row stays locked
+          // until the commit, and every other master's claim or release waits for it.
+          Map<MemberId, List<FencingToken>> byHolder = new java.util.LinkedHashMap<>();
+          tokens.forEach(t -> byHolder.computeIfAbsent(t.holder(), k -> new ArrayList<>()).add(t));
+          for (Map.Entry<MemberId, List<FencingToken>> e : byHolder.entrySet()) {
+            List<FencingToken> all = e.getValue();
+            for (int from = 0; from < all.size(); from += MAX_CLAIM_BATCH) {
+              List<FencingToken> chunk =
+                  all.subList(from, Math.min(all.size(), from + MAX_CLAIM_BATCH));
+              String pairs =
+                  String.join(", ", java.util.Collections.nCopies(chunk.size(), "(?, ?)"));
+              try (PreparedStatement ps =
+                  c.prepareStatement(String.format(sql.releaseMany, pairs))) {
+                int i = 1;
+                ps.setString(i++, e.getKey().name());
+                ps.setLong(i++, e.getKey().incarnation());
+                for (FencingToken t : chunk) {
+                  ps.setString(i++, t.service());
+                  ps.setLong(i++, t.value());
+                }
+                released += ps.executeUpdate();
+              }
             }
           }
           return released;
@@ -879,6 +891,7 @@ public final class JdbcClusterStore implements ClusterStore {
     final String claimable;
     final String claim;
     final String releaseOne;
+    final String releaseMany;
     final String heartbeat;
     final String leases;
     final String factsMembers;
@@ -956,6 +969,12 @@ public final class JdbcClusterStore implements ClusterStore {
               + " THEN 1 ELSE 0 END AS claimable, -"
               + d.millisUntil("released_at")
               + " AS since_release_ms FROM arbiter_service";
+      releaseMany =
+          "UPDATE arbiter_service SET owner_name = NULL, owner_incarnation = NULL, released_at = "
+              + d.now()
+              + ", changed_epoch = "
+              + EPOCH
+              + " WHERE owner_name = ? AND owner_incarnation = ? AND (name, token) IN (%s)";
       releaseOne =
           "UPDATE arbiter_service SET owner_name = NULL, owner_incarnation = NULL, released_at = "
               + d.now()
