@@ -76,6 +76,15 @@ public interface Dialect {
   }
 
   /**
+   * Where there is no writable CTE: a call of the schema's heartbeat procedure with parameters
+   * (name, incarnation, ttl in ms), one statement that renews and reads back; empty to renew with
+   * an UPDATE and read with a SELECT.
+   */
+  default java.util.Optional<String> heartbeatCall() {
+    return java.util.Optional.empty();
+  }
+
+  /**
    * Limits how long the current transaction may sit idle, so that a master frozen inside a fenced
    * write loses its connection (and its share lock) instead of blocking failover. Returns the
    * statements to run at the start of the transaction and, if any, after it ends.

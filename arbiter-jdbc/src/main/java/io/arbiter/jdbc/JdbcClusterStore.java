@@ -253,6 +253,26 @@ public final class JdbcClusterStore implements ClusterStore {
               }
             }
           }
+          if (dialect.heartbeatCall().isPresent()) {
+            try (PreparedStatement ps = c.prepareStatement(dialect.heartbeatCall().get())) {
+              ps.setString(1, member.name());
+              ps.setLong(2, member.incarnation());
+              ps.setLong(3, ttl.toMillis());
+              try (ResultSet rs = ps.executeQuery()) {
+                List<Heartbeat.Lease> leases = new ArrayList<>();
+                long epoch = -1;
+                long head = -1;
+                renewed = false;
+                while (rs.next()) {
+                  renewed = rs.getLong("renewed") > 0;
+                  epoch = rs.getLong("epoch");
+                  head = rs.getLong("event_head");
+                  leases.add(lease(rs));
+                }
+                return new Heartbeat(renewed, epoch, leases, head);
+              }
+            }
+          }
           try (PreparedStatement ps = c.prepareStatement(sql.renew)) {
             bindRenewal(ps, member, ttl);
             renewed = ps.executeUpdate() == 1;

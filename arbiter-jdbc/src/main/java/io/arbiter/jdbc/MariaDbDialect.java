@@ -80,6 +80,11 @@ public final class MariaDbDialect implements Dialect {
   }
 
   @Override
+  public java.util.Optional<String> heartbeatCall() {
+    return java.util.Optional.of("CALL arbiter_heartbeat(?, ?, ?)");
+  }
+
+  @Override
   public String sessionInitSql() {
     return "SET SESSION innodb_lock_wait_timeout = 1";
   }
