@@ -97,11 +97,7 @@ public final class Cluster implements AutoCloseable {
                 b.eventStore,
                 b.eventLogConfig != null
                     ? b.eventLogConfig
-                    : io.arbiter.events.EventLogConfig.builder(config.memberName())
-                        .ticker(ticker)
-                        // The heartbeat reports the log's head every renewal: a slow safety poll.
-                        .safetyPollInterval(java.time.Duration.ofSeconds(60))
-                        .build());
+                    : defaultEventLogConfig(config, ticker, b.peerLink != null));
     this.peers =
         b.peerLink == null
             ? null
@@ -135,6 +131,9 @@ public final class Cluster implements AutoCloseable {
     }
     if (eventLog != null) {
       eventLog.start();
+    }
+    if (peers != null && eventLog != null) {
+      peers.connect(eventLog);
     }
     if (peers != null) {
       peers.start(); // before the first join, which advertises its address
@@ -288,6 +287,23 @@ public final class Cluster implements AutoCloseable {
    */
   public Optional<io.arbiter.peer.PeerLink> peerLink() {
     return peers == null ? Optional.empty() : Optional.of(peers.link());
+  }
+
+  /**
+   * The event log's settings when the cluster runs it: the heartbeat reports the log's head every
+   * renewal, so the safety poll can be slow; with a peer link, publishes wake the readers over the
+   * link, so a database without NOTIFY (MariaDB) needs no quick poll either.
+   */
+  private static io.arbiter.events.EventLogConfig defaultEventLogConfig(
+      ClusterConfig config, Ticker ticker, boolean peerLink) {
+    io.arbiter.events.EventLogConfig.Builder b =
+        io.arbiter.events.EventLogConfig.builder(config.memberName())
+            .ticker(ticker)
+            .safetyPollInterval(java.time.Duration.ofSeconds(60));
+    if (peerLink) {
+      b.pollInterval(java.time.Duration.ofSeconds(60));
+    }
+    return b.build();
   }
 
   // ---- called by the engine's threads ----

@@ -22,6 +22,9 @@ final class PeerWiring implements PeerDirectory {
   /** The topic of "the cluster changed in the database: look now". */
   static final String TOPIC_CHANGE = "arbiter.cluster.change";
 
+  /** The topic of "an event was published: read the log now". */
+  static final String TOPIC_EVENTS = "arbiter.events";
+
   private static final Logger log = LoggerFactory.getLogger(PeerWiring.class);
 
   private final PeerLink link;
@@ -65,6 +68,12 @@ final class PeerWiring implements PeerDirectory {
 
   void start() {
     link.start();
+  }
+
+  /** Carries event-log wake-ups both ways: after our publishes, and to our reader. */
+  void connect(io.arbiter.events.EventLog eventLog) {
+    eventLog.onPublished(() -> link.wake(TOPIC_EVENTS));
+    link.onWake(TOPIC_EVENTS, topic -> eventLog.requestConfirmation());
   }
 
   String advertisedAddress() {

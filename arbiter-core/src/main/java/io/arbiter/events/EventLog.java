@@ -68,6 +68,8 @@ public final class EventLog implements AutoCloseable {
   private long lastPurgeAt;
   private long failingSince = NEVER;
 
+  private final List<Runnable> publishListeners = new CopyOnWriteArrayList<>();
+
   public EventLog(EventStore store, EventLogConfig config) {
     this.store = store;
     this.config = config;
@@ -116,6 +118,7 @@ public final class EventLog implements AutoCloseable {
   public long publish(String topic, String key, byte[] payload) {
     long seq = store.publish(member, topic, key, payload);
     wake(); // deliver our own event at once rather than on the NOTIFY's round trip
+    publishListeners.forEach(Runnable::run);
     return seq;
   }
 
@@ -125,7 +128,20 @@ public final class EventLog implements AutoCloseable {
    * call until the commit: publish as late in the transaction as possible.
    */
   public long publish(Connection transaction, String topic, String key, byte[] payload) {
-    return store.publish(transaction, member, topic, key, payload);
+    long seq = store.publish(transaction, member, topic, key, payload);
+    // Before the caller's commit: a reader woken now may not see it yet, and then sees it at the
+    // next heartbeat (or NOTIFY, which PostgreSQL sends at the commit).
+    publishListeners.forEach(Runnable::run);
+    return seq;
+  }
+
+  /**
+   * Runs {@code listener} after each publish from this master (the cluster uses it to wake its
+   * peers over the peer link, which on MariaDB replaces the reader's poll).
+   */
+  public AutoCloseable onPublished(Runnable listener) {
+    publishListeners.add(listener);
+    return () -> publishListeners.remove(listener);
   }
 
   /**
