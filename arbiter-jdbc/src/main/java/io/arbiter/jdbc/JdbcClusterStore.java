@@ -13,7 +13,6 @@ import io.arbiter.spi.ClusterStore;
 import io.arbiter.spi.Heartbeat;
 import io.arbiter.spi.MemberInfo;
 import io.arbiter.spi.MemberScan;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -66,6 +65,7 @@ public final class JdbcClusterStore implements ClusterStore {
   private final SchemaManager schema;
   private final Sql sql;
   private final boolean ownsDataSource;
+  private final Transactions transactions;
 
   private JdbcClusterStore(
       DataSource dataSource,
@@ -80,6 +80,7 @@ public final class JdbcClusterStore implements ClusterStore {
     this.database = database;
     this.schema = new SchemaManager(dialect);
     this.sql = new Sql(dialect);
+    this.transactions = new Transactions(dataSource, database);
   }
 
   /**
@@ -234,22 +235,11 @@ public final class JdbcClusterStore implements ClusterStore {
     return inAutoCommit(
         "renewing the lease of " + member,
         c -> {
-          boolean renewed;
           if (dialect.supportsWritableCte()) {
             try (PreparedStatement ps = c.prepareStatement(sql.heartbeat)) {
               bindRenewal(ps, member, ttl);
               try (ResultSet rs = ps.executeQuery()) {
-                List<Heartbeat.Lease> leases = new ArrayList<>();
-                long epoch = -1;
-                long head = -1;
-                renewed = false;
-                while (rs.next()) {
-                  renewed = rs.getLong("renewed") > 0;
-                  epoch = rs.getLong("epoch");
-                  head = rs.getLong("event_head");
-                  leases.add(lease(rs));
-                }
-                return new Heartbeat(renewed, epoch, leases, head);
+                return readHeartbeat(rs, null);
               }
             }
           }
@@ -259,37 +249,39 @@ public final class JdbcClusterStore implements ClusterStore {
               ps.setLong(2, member.incarnation());
               ps.setLong(3, ttl.toMillis());
               try (ResultSet rs = ps.executeQuery()) {
-                List<Heartbeat.Lease> leases = new ArrayList<>();
-                long epoch = -1;
-                long head = -1;
-                renewed = false;
-                while (rs.next()) {
-                  renewed = rs.getLong("renewed") > 0;
-                  epoch = rs.getLong("epoch");
-                  head = rs.getLong("event_head");
-                  leases.add(lease(rs));
-                }
-                return new Heartbeat(renewed, epoch, leases, head);
+                return readHeartbeat(rs, null);
               }
             }
           }
+          boolean renewed;
           try (PreparedStatement ps = c.prepareStatement(sql.renew)) {
             bindRenewal(ps, member, ttl);
             renewed = ps.executeUpdate() == 1;
           }
           try (PreparedStatement ps = c.prepareStatement(sql.leases);
               ResultSet rs = ps.executeQuery()) {
-            List<Heartbeat.Lease> leases = new ArrayList<>();
-            long epoch = -1;
-            long head = -1;
-            while (rs.next()) {
-              epoch = rs.getLong("epoch");
-              head = rs.getLong("event_head");
-              leases.add(lease(rs));
-            }
-            return new Heartbeat(renewed, epoch, leases, head);
+            return readHeartbeat(rs, renewed);
           }
         });
+  }
+
+  /**
+   * @param renewed whether the renewal matched a row, or null to read it from the "renewed" column
+   */
+  private static Heartbeat readHeartbeat(ResultSet rs, Boolean renewed) throws SQLException {
+    List<Heartbeat.Lease> leases = new ArrayList<>();
+    long epoch = -1;
+    long head = -1;
+    boolean ok = renewed != null && renewed;
+    while (rs.next()) {
+      if (renewed == null) {
+        ok = rs.getLong("renewed") > 0;
+      }
+      epoch = rs.getLong("epoch");
+      head = rs.getLong("event_head");
+      leases.add(lease(rs));
+    }
+    return new Heartbeat(ok, epoch, leases, head);
   }
 
   private static void bindRenewal(PreparedStatement ps, MemberId member, Duration ttl)
@@ -860,45 +852,12 @@ public final class JdbcClusterStore implements ClusterStore {
 
   // ---- plumbing ----
 
-  @FunctionalInterface
-  interface Work<T> {
-    T apply(Connection c) throws SQLException;
+  private <T> T inTransaction(String what, Transactions.Work<T> work) {
+    return transactions.inTransaction(what, work);
   }
 
-  private <T> T inTransaction(String what, Work<T> work) {
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        T result = work.apply(c);
-        c.commit();
-        return result;
-      } catch (Throwable e) {
-        // Any failure, an Error too, rolls back: setAutoCommit(true) below would commit.
-        rollbackQuietly(c);
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      throw SqlFailures.translate(what, database, e);
-    }
-  }
-
-  /** Runs one or two statements that need no transaction around them (the heartbeat). */
-  private <T> T inAutoCommit(String what, Work<T> work) {
-    try (Connection c = dataSource.getConnection()) {
-      return work.apply(c);
-    } catch (SQLException e) {
-      throw SqlFailures.translate(what, database, e);
-    }
-  }
-
-  private static void rollbackQuietly(Connection c) {
-    try {
-      c.rollback();
-    } catch (SQLException ignored) {
-      // the connection is broken; the pool discards it
-    }
+  private <T> T inAutoCommit(String what, Transactions.Work<T> work) {
+    return transactions.inAutoCommit(what, work);
   }
 
   /** The statements that run often, built once per dialect. */

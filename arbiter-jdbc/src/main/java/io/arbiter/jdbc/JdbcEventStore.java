@@ -310,34 +310,11 @@ public final class JdbcEventStore implements EventStore {
     }
   }
 
-  private interface Work<T> {
-    T apply(Connection c) throws SQLException;
-  }
-
-  private <T> T inTransaction(String what, Work<T> work) {
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        T result = work.apply(c);
-        c.commit();
-        return result;
-      } catch (Throwable e) {
-        // Any failure rolls back: setAutoCommit(true) below would otherwise commit.
-        rollbackQuietly(c);
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      throw SqlFailures.translate(what, database, e);
-    }
+  private <T> T inTransaction(String what, Transactions.Work<T> work) {
+    return new Transactions(dataSource, database).inTransaction(what, work);
   }
 
   private static void rollbackQuietly(Connection c) {
-    try {
-      c.rollback();
-    } catch (SQLException ignored) {
-      // the connection is broken; the pool discards it
-    }
+    Transactions.rollbackQuietly(c);
   }
 }

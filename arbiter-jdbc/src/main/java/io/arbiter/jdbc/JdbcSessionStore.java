@@ -353,34 +353,11 @@ public final class JdbcSessionStore implements SessionStore {
         });
   }
 
-  private <T> T inConnection(String what, JdbcClusterStore.Work<T> work) {
-    try (Connection c = dataSource.getConnection()) {
-      return work.apply(c);
-    } catch (SQLException e) {
-      throw SqlFailures.translate(what, database, e);
-    }
+  private <T> T inConnection(String what, Transactions.Work<T> work) {
+    return new Transactions(dataSource, database).inAutoCommit(what, work);
   }
 
-  private <T> T inTransaction(String what, JdbcClusterStore.Work<T> work) {
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        T result = work.apply(c);
-        c.commit();
-        return result;
-      } catch (Throwable e) {
-        // Any failure, an Error too, rolls back: setAutoCommit(true) below would commit.
-        try {
-          c.rollback();
-        } catch (SQLException ignored) {
-          // the connection is broken; the pool discards it
-        }
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      throw SqlFailures.translate(what, database, e);
-    }
+  private <T> T inTransaction(String what, Transactions.Work<T> work) {
+    return new Transactions(dataSource, database).inTransaction(what, work);
   }
 }
