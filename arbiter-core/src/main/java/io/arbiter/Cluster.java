@@ -62,6 +62,7 @@ public final class Cluster implements AutoCloseable {
   private final List<CompletableFuture<?>> fencedStops =
       Collections.synchronizedList(new ArrayList<>());
   private final Object lifecycle = new Object();
+  private final Set<String> localStarting = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private volatile boolean started;
   private volatile boolean closing;
@@ -460,8 +461,19 @@ public final class Cluster implements AutoCloseable {
    * once, so they hold no claim and their token is 0 (their writes cannot be fenced).
    */
   void startLocal(ServiceSlot slot, MemberId member) {
+    if (!localStarting.add(slot.name())) {
+      return; // a start is already under way; the next round sees it running
+    }
     ServiceGrant grant = new ServiceGrant(new FencingToken(slot.name(), 0, member), lease, this);
-    CompletableFuture.runAsync(() -> slot.start(grant), callbacks);
+    CompletableFuture.runAsync(
+        () -> {
+          try {
+            slot.start(grant);
+          } finally {
+            localStarting.remove(slot.name());
+          }
+        },
+        callbacks);
   }
 
   /**
