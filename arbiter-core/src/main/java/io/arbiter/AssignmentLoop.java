@@ -77,7 +77,19 @@ final class AssignmentLoop implements Runnable {
   private Set<Object> knownPlacementOfMembers = Set.of();
   private Assignment assignment;
   private long retryAtNanos = NEVER;
-  private final Map<String, FencingToken> handedOver = new HashMap<>();
+
+  /** Handed-over services waiting for their new owner, with when they were released. */
+  private final Map<String, Long> handedOver = new HashMap<>();
+
+  /**
+   * Services stopped for a hand-over but not yet released (the release failed, or the stop callback
+   * returned late): released first thing in every round, so none stays owned by this master while
+   * running nowhere.
+   */
+  private final java.util.Queue<FencingToken> toRelease =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  private volatile boolean forceFullRead;
   private final Set<String> warnedNotHere = new HashSet<>();
   private volatile Assignment lastAssignment;
   private Map<String, String> lastUnplaceable = Map.of();
@@ -147,6 +159,12 @@ final class AssignmentLoop implements Runnable {
     }
   }
 
+  /** A stop for a hand-over that returned after the round gave up waiting: release it soon. */
+  void releaseLater(FencingToken token) {
+    toRelease.add(token);
+    wakeup.signal();
+  }
+
   /** A push from another master: something changed. */
   void onChangeNotified() {
     changeHinted = true;
@@ -186,12 +204,14 @@ final class AssignmentLoop implements Runnable {
     if (resetRequested) {
       resetRequested = false;
       handedOver.clear();
+      toRelease.clear(); // the old incarnation's grants are dead; nothing to release
       known.clear();
       factsEpoch = -1;
       assignment = null;
     }
     long now = ticker.nanos();
-    if (overdueSeen || now - expiryDueNanos >= 0) {
+    long due = expiryDueNanos;
+    if (overdueSeen || (due != NEVER && now - due >= 0)) {
       overdueSeen = false;
       expiryDueNanos = NEVER; // the next heartbeat sets it again
       int expired = store.expireOverdueMembers();
@@ -203,7 +223,10 @@ final class AssignmentLoop implements Runnable {
         changeHinted = true;
       }
     }
-    if (changeHinted || now - retryAtNanos >= 0) {
+    if (!toRelease.isEmpty()) {
+      releasePending(me);
+    }
+    if (changeHinted || (retryAtNanos != NEVER && now - retryAtNanos >= 0)) {
       // Changes come in bursts (each old master releases when one joins): let them land, so one
       // read covers them.
       pause(COALESCE_NANOS);
@@ -211,8 +234,39 @@ final class AssignmentLoop implements Runnable {
       retryAtNanos = NEVER;
       act(me, readFacts());
     }
-    long next = Math.min(expiryDueNanos, retryAtNanos);
-    return next == NEVER ? idle : Math.max(0, next - ticker.nanos());
+    long next = idle;
+    long nowAfter = ticker.nanos();
+    for (long at : new long[] {expiryDueNanos, retryAtNanos}) {
+      if (at != NEVER) {
+        next = Math.min(next, Math.max(0, at - nowAfter));
+      }
+    }
+    return next;
+  }
+
+  /** Releases what was stopped for a hand-over but not released yet; on failure, tries again. */
+  private void releasePending(MemberId me) {
+    List<FencingToken> batch = new ArrayList<>();
+    for (FencingToken t; (t = toRelease.poll()) != null; ) {
+      if (t.holder().equals(me)) {
+        batch.add(t);
+      }
+    }
+    if (batch.isEmpty()) {
+      return;
+    }
+    try {
+      store.release(batch);
+    } catch (RuntimeException e) {
+      toRelease.addAll(batch);
+      retryAtNanos = Math.min(retryAtNanos, ticker.nanos() + config.retryBackoffMin().toNanos());
+      throw e;
+    }
+    cluster.announceChange();
+    long now = ticker.nanos();
+    batch.forEach(t -> handedOver.put(t.service(), now));
+    changeHinted = true;
+    log.info("{}: released {} service(s) stopped earlier for a hand-over", me, batch.size());
   }
 
   /**
@@ -221,6 +275,12 @@ final class AssignmentLoop implements Runnable {
    * tags, drains, rules, moves, failed starts), not on claims and releases, which are most changes.
    */
   private ClusterFacts readFacts() {
+    if (forceFullRead) {
+      forceFullRead = false;
+      known.clear();
+      factsEpoch = -1;
+      assignment = null;
+    }
     ClusterFacts delta = store.factsSince(factsEpoch);
     Set<Object> placementOfMembers = new HashSet<>();
     for (ClusterFacts.Member m : delta.members()) {
@@ -275,13 +335,22 @@ final class AssignmentLoop implements Runnable {
   /** Stops and releases what the assignment gives to another master, a bounded number at once. */
   private void handOver(
       MemberId me, Assignment assignment, Map<String, ClusterFacts.Service> byName) {
-    // A handed-over service is in flight until its new owner holds it (or it is gone).
+    // A handed-over service is in flight until its new owner holds it, it is gone, the assignment
+    // no longer gives it to another master (unplaceable, or back to us), or a lease has passed
+    // (its new owner may not run it at all): so the budget cannot leak.
+    long now = ticker.nanos();
+    long patience = 2 * config.leaseTtl().toNanos();
     handedOver
-        .keySet()
+        .entrySet()
         .removeIf(
-            name -> {
-              ClusterFacts.Service s = byName.get(name);
-              return s == null || s.owner().isPresent();
+            e -> {
+              ClusterFacts.Service s = byName.get(e.getKey());
+              String owner = assignment.owners().get(e.getKey());
+              return s == null
+                  || s.owner().isPresent()
+                  || owner == null
+                  || owner.equals(me.name())
+                  || now - e.getValue() > patience;
             });
     int budget = config.maxMovesInFlight() - handedOver.size();
     if (budget <= 0) {
@@ -305,10 +374,18 @@ final class AssignmentLoop implements Runnable {
     if (leaving.isEmpty()) {
       return;
     }
-    List<FencingToken> tokens = cluster.stopForHandover(leaving);
-    int released = store.release(tokens);
+    // Stops that return late are released by a later round (toRelease, woken by the callback).
+    List<FencingToken> tokens = cluster.stopForHandover(leaving, this::releaseLater);
+    int released;
+    try {
+      released = store.release(tokens);
+    } catch (RuntimeException e) {
+      toRelease.addAll(tokens); // stopped: they must be released, next round
+      throw e;
+    }
     cluster.announceChange();
-    tokens.forEach(t -> handedOver.put(t.service(), t));
+    long releasedAt = ticker.nanos();
+    tokens.forEach(t -> handedOver.put(t.service(), releasedAt));
     log.info(
         "{}: handed over {} service(s) to the masters the balancer chose: {}",
         me,
@@ -356,6 +433,12 @@ final class AssignmentLoop implements Runnable {
       return;
     }
     List<FencingToken> won = store.claim(me, candidates);
+    if (won.size() < candidates.size()) {
+      // What this master knew was stale (a master of an older version that does not stamp its
+      // changes, or a change it has not read yet): read everything again next time.
+      forceFullRead = true;
+      changeHinted = true;
+    }
     if (won.isEmpty()) {
       return;
     }

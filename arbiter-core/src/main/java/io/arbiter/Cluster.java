@@ -480,7 +480,8 @@ public final class Cluster implements AutoCloseable {
    * Stops services that move to another master, in parallel, and returns their tokens for release.
    * The release comes after every stop callback returned, so the new owner never overlaps.
    */
-  List<FencingToken> stopForHandover(List<ServiceSlot> leaving) {
+  List<FencingToken> stopForHandover(
+      List<ServiceSlot> leaving, java.util.function.Consumer<FencingToken> stoppedLate) {
     Map<ServiceSlot, CompletableFuture<ServiceGrant>> stops = new LinkedHashMap<>();
     for (ServiceSlot slot : leaving) {
       ServiceGrant grant = slot.running();
@@ -492,20 +493,28 @@ public final class Cluster implements AutoCloseable {
       }
     }
     List<FencingToken> tokens = new ArrayList<>();
+    long deadline = System.nanoTime() + config.callbackTimeout().toNanos();
     for (Map.Entry<ServiceSlot, CompletableFuture<ServiceGrant>> e : stops.entrySet()) {
       try {
         ServiceGrant stopped =
-            e.getValue().get(config.callbackTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         if (stopped != null) {
           tokens.add(stopped.token());
         }
       } catch (TimeoutException ex) {
-        // Not released: the stop may still be running. It moves when the callback returns and the
-        // next round sees it stopped.
+        // Released when the callback returns: never before, so the new owner cannot overlap.
         log.warn(
-            "service {}: stop callback still running after {} ms; not handing it over yet",
+            "service {}: stop callback still running after {} ms; it is handed over when it"
+                + " returns",
             e.getKey().name(),
             config.callbackTimeout().toMillis());
+        e.getValue()
+            .thenAccept(
+                stopped -> {
+                  if (stopped != null) {
+                    stoppedLate.accept(stopped.token());
+                  }
+                });
       } catch (InterruptedException ex) {
         Thread.currentThread().interrupt();
         break;

@@ -13,7 +13,9 @@ final class ServiceSlot {
   private final String name;
   private final io.arbiter.balance.ServiceSpec spec;
   private final ClusteredService service;
-  private ServiceGrant running;
+  // Volatile, and read without the lock: a slow start or stop callback holds the lock, and the
+  // assignment thread must not wait on it to see what runs.
+  private volatile ServiceGrant running;
   private volatile long notBeforeNanos;
 
   ServiceSlot(io.arbiter.balance.ServiceSpec spec, ClusteredService service) {
@@ -85,7 +87,7 @@ final class ServiceSlot {
     }
   }
 
-  synchronized ServiceGrant running() {
+  ServiceGrant running() {
     return running;
   }
 

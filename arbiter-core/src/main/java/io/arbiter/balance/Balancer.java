@@ -107,6 +107,17 @@ public final class Balancer {
           scores[i] = score(serviceHash, memberHash[i], m.capacity());
         }
       }
+      if (n == 0 && avoided != null) {
+        // The master it failed to start on is the only one that may run it: try it there again
+        // (after the start-failure backoff) rather than run it nowhere.
+        for (int i = 0; i < size; i++) {
+          MemberSpec m = open.get(i);
+          if ((anywhere || p.allows(m)) && (group == null || !groupsOn.get(i).contains(group))) {
+            eligible[n++] = i;
+            scores[i] = score(serviceHash, memberHash[i], m.capacity());
+          }
+        }
+      }
       if (n == 0) {
         unplaceable.put(s.name(), whyNot(s, live));
         continue;

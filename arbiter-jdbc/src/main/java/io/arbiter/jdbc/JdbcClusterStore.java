@@ -13,6 +13,7 @@ import io.arbiter.spi.ClusterStore;
 import io.arbiter.spi.Heartbeat;
 import io.arbiter.spi.MemberInfo;
 import io.arbiter.spi.MemberScan;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -151,6 +152,7 @@ public final class JdbcClusterStore implements ClusterStore {
     return inTransaction(
         "joining as " + name,
         c -> {
+          lockEpoch(c); // the epoch row first, as every change does: no lock-order deadlock
           Long incarnation = null;
           String state = null;
           long leftMillis = 0;
@@ -556,6 +558,7 @@ public final class JdbcClusterStore implements ClusterStore {
     return inTransaction(
         (draining ? "draining " : "undraining ") + member,
         c -> {
+          lockEpoch(c); // the epoch row first, as every change does: no lock-order deadlock
           int n;
           try (PreparedStatement ps =
               c.prepareStatement("UPDATE arbiter_member SET draining = ? WHERE name = ?")) {
@@ -620,6 +623,7 @@ public final class JdbcClusterStore implements ClusterStore {
     return inTransaction(
         "expiring overdue members",
         c -> {
+          lockEpoch(c); // the epoch row first, as every change does: no lock-order deadlock
           int n;
           try (PreparedStatement ps = c.prepareStatement(sql.expireOverdue)) {
             n = ps.executeUpdate();
@@ -680,6 +684,8 @@ public final class JdbcClusterStore implements ClusterStore {
             claimed = ps.executeUpdate();
           }
           if (claimed == 0) {
+            // Nothing changed: undo the epoch bump, so the other masters are not woken for nothing.
+            c.rollback();
             return won;
           }
           // We hold the row locks from the UPDATE, so this reads our own grants. The caller passes
@@ -851,6 +857,19 @@ public final class JdbcClusterStore implements ClusterStore {
   }
 
   // ---- plumbing ----
+
+  /**
+   * Takes the epoch row's lock without bumping it, for transactions that change member rows and
+   * bump the epoch only at the end if anything changed: every transaction that changes something
+   * then locks the epoch row before any member or service row, so none can deadlock another.
+   */
+  private static void lockEpoch(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+            c.prepareStatement("SELECT epoch FROM arbiter_change WHERE id = 1 FOR UPDATE");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+    }
+  }
 
   private <T> T inTransaction(String what, Transactions.Work<T> work) {
     return transactions.inTransaction(what, work);

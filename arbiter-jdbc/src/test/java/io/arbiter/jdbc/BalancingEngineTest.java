@@ -208,6 +208,83 @@ class BalancingEngineTest {
     assertThat(facts.assignment().local()).containsEntry("force-scheduler", Set.of("a", "b"));
   }
 
+  @Test
+  void aServiceWhoseStopIsSlowerThanTheCallbackTimeoutIsStillHandedOver() throws Exception {
+    List<String> services = names("slow-", 6);
+    java.util.concurrent.atomic.AtomicBoolean slowStops =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    JdbcClusterStore storeA =
+        closeLater(JdbcClusterStore.open(db.jdbcUrl(), null, null, TTL, true));
+    Cluster.Builder builderA =
+        Cluster.builder(
+            storeA,
+            ClusterConfig.builder("a")
+                .leaseTtl(TTL)
+                .callbackTimeout(Duration.ofMillis(300))
+                .build());
+    for (String s : services) {
+      RecordingService inner = new RecordingService(ledger);
+      builderA.service(
+          s,
+          new ClusteredService() {
+            @Override
+            public void start(ServiceContext context) throws Exception {
+              inner.start(context);
+            }
+
+            @Override
+            public void stop(ServiceContext context) throws Exception {
+              if (slowStops.get()) {
+                Thread.sleep(1_000); // longer than the callback timeout
+              }
+              inner.stop(context);
+            }
+          });
+    }
+    Cluster a = closeLater(builderA.build());
+    a.start();
+    awaitMembers(1);
+    awaitBalanced(services);
+    Cluster b = master("b", x -> services.forEach(s -> x.service(s, recorded())));
+    awaitMembers(2);
+    // The stops return late; the services must still be released and run on b, never on both.
+    await().atMost(SETTLE).until(() -> !b.runningServices().isEmpty());
+    assertThat(admin.awaitBalanced(SETTLE)).isTrue();
+    await()
+        .atMost(SETTLE)
+        .until(() -> services.stream().allMatch(s -> ledger.runningOn(s).isPresent()));
+    slowStops.set(false);
+  }
+
+  @Test
+  void aServiceThatFailsToStartOnTheOnlyMasterIsTriedAgain() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger attempts =
+        new java.util.concurrent.atomic.AtomicInteger();
+    RecordingService inner = new RecordingService(ledger);
+    master(
+        "solo",
+        b ->
+            b.service(
+                "flaky",
+                new ClusteredService() {
+                  @Override
+                  public void start(ServiceContext context) throws Exception {
+                    if (attempts.incrementAndGet() == 1) {
+                      throw new IllegalStateException("first start fails");
+                    }
+                    inner.start(context);
+                  }
+
+                  @Override
+                  public void stop(ServiceContext context) {
+                    inner.stop(context);
+                  }
+                }));
+    // The failed incarnation is avoided only while another master could run it.
+    await().atMost(SETTLE).until(() -> ledger.runningOn("flaky").isPresent());
+    assertThat(attempts.get()).isGreaterThanOrEqualTo(2);
+  }
+
   // ---- helpers ----
 
   private Cluster master(String name, Consumer<Cluster.Builder> services, String... tags) {
