@@ -5,6 +5,7 @@ import io.arbiter.spi.ClusterFacts;
 import io.arbiter.spi.ClusterStore;
 import io.arbiter.spi.Heartbeat;
 import io.arbiter.time.Ticker;
+import io.arbiter.time.Wakeup;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -75,7 +76,7 @@ final class AssignmentLoop implements Runnable {
   private volatile long factsEpoch = -1;
   private final Map<String, ClusterFacts.Service> known = new HashMap<>();
   private Set<Object> knownPlacementOfMembers = Set.of();
-  private Assignment assignment;
+  private volatile Assignment assignment;
   private long retryAtNanos = NEVER;
 
   /** Handed-over services waiting for their new owner, with when they were released. */
@@ -91,7 +92,6 @@ final class AssignmentLoop implements Runnable {
 
   private volatile boolean forceFullRead;
   private final Set<String> warnedNotHere = new HashSet<>();
-  private volatile Assignment lastAssignment;
   private Map<String, String> lastUnplaceable = Map.of();
 
   AssignmentLoop(
@@ -151,14 +151,6 @@ final class AssignmentLoop implements Runnable {
     }
   }
 
-  private static void pause(long nanos) {
-    try {
-      TimeUnit.NANOSECONDS.sleep(nanos);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   /** A stop for a hand-over that returned after the round gave up waiting: release it soon. */
   void releaseLater(FencingToken token) {
     toRelease.add(token);
@@ -187,11 +179,12 @@ final class AssignmentLoop implements Runnable {
 
   void stop() {
     running = false;
-    wakeup.signal();
+    wakeup.close();
   }
 
-  Assignment lastAssignment() {
-    return lastAssignment;
+  /** The assignment as last computed (null before the first). */
+  Assignment assignment() {
+    return assignment;
   }
 
   /** One look; returns how long to sleep before the next unless woken. */
@@ -229,7 +222,7 @@ final class AssignmentLoop implements Runnable {
     if (changeHinted || (retryAtNanos != NEVER && now - retryAtNanos >= 0)) {
       // Changes come in bursts (each old master releases when one joins): let them land, so one
       // read covers them.
-      pause(COALESCE_NANOS);
+      wakeup.sleepUnlessClosed(COALESCE_NANOS);
       changeHinted = false; // before reading, so a change during the read is looked at again
       retryAtNanos = NEVER;
       act(me, readFacts());
@@ -299,36 +292,27 @@ final class AssignmentLoop implements Runnable {
       }
     }
     factsEpoch = delta.changeEpoch();
-    ClusterFacts facts =
-        new ClusterFacts(delta.changeEpoch(), delta.members(), List.copyOf(known.values()));
     if (placementChanged) {
-      assignment = facts.assignment();
+      // Only now is a copy of every known service needed.
+      assignment =
+          new ClusterFacts(delta.changeEpoch(), delta.members(), List.copyOf(known.values()))
+              .assignment();
     }
-    return facts;
+    return delta; // its members are all the members; the services are merged into `known`
   }
 
   /**
-   * True if {@code s} has no owner or its owner is known to be dead: its incarnation is no longer
-   * among the live members (their rows show a newer incarnation or a stopped or expired state).
-   * Judged on the members read with the facts; the claim statement checks it again.
+   * @param delta the last read: all live members, and the services changed since the read before
+   *     (already merged into {@link #known})
    */
-  private static boolean claimable(ClusterFacts.Service s, Set<MemberId> live) {
-    return s.owner().isEmpty() || !live.contains(s.owner().get());
-  }
-
-  private void act(MemberId me, ClusterFacts facts) {
+  private void act(MemberId me, ClusterFacts delta) {
     Assignment assignment = this.assignment;
-    lastAssignment = assignment;
     reportUnplaceable(assignment);
-    Set<MemberId> live = new HashSet<>();
-    facts.members().forEach(m -> live.add(new MemberId(m.name(), m.incarnation())));
-    Map<String, ClusterFacts.Service> byName = known;
-
-    handOver(me, assignment, byName);
+    handOver(me, assignment, known);
     if (!running || !lease.isValid(me)) {
       return;
     }
-    claim(me, assignment, byName, live);
+    claim(me, assignment, known, delta.liveIds());
     runLocal(me, assignment);
   }
 
@@ -419,8 +403,8 @@ final class AssignmentLoop implements Runnable {
         }
         continue;
       }
-      ClusterFacts.Service facts = byName.get(e.getKey());
-      if (slot.running() != null || facts == null || !claimable(facts, live)) {
+      ClusterFacts.Service service = byName.get(e.getKey());
+      if (slot.running() != null || service == null || !ClusterFacts.claimable(service, live)) {
         continue;
       }
       if (slot.inBackoff(now)) {

@@ -210,7 +210,7 @@ public final class Cluster implements AutoCloseable {
    * Every master computes the same answer from the same facts.
    */
   public Optional<Assignment> assignment() {
-    return Optional.ofNullable(claimLoop.lastAssignment());
+    return Optional.ofNullable(claimLoop.assignment());
   }
 
   /** The token a service runs under on this master, if it runs here. */

@@ -4,6 +4,7 @@ import io.arbiter.spi.ClusterStore;
 import io.arbiter.spi.Heartbeat;
 import io.arbiter.spi.MemberInfo;
 import io.arbiter.time.Ticker;
+import io.arbiter.time.Wakeup;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;

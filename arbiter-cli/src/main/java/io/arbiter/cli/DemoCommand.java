@@ -154,14 +154,7 @@ public final class DemoCommand implements Callable<Integer> {
           store.initialize();
           System.out.println(
               "---- " + LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss")));
-          System.out.print(
-              StatusView.table(
-                  store.status(),
-                  store.facts(),
-                  io.arbiter.jdbc.JdbcPeerDirectory.of(store, url).publishedViews(),
-                  io.arbiter.jdbc.JdbcEventStore.create(store.dataSource(), store.dialect())
-                      .positions(),
-                  false));
+          System.out.print(StatusView.table(StatusView.Snapshot.read(store, url), false));
         } catch (ArbiterException e) {
           System.out.println("(waiting for the masters: " + e.getMessage() + ")");
         }

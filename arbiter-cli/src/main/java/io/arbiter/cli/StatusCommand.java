@@ -1,8 +1,6 @@
 package io.arbiter.cli;
 
-import io.arbiter.ClusterStatus;
 import io.arbiter.jdbc.JdbcClusterStore;
-import io.arbiter.spi.ClusterFacts;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -26,16 +24,8 @@ public final class StatusCommand implements Callable<Integer> {
     try (JdbcClusterStore store =
         JdbcClusterStore.open(url, db.user(), db.password(), Duration.ofSeconds(3), false)) {
       store.initialize(); // checks the schema exists and is a version we understand
-      ClusterStatus status = store.status();
-      ClusterFacts facts = store.facts();
-      java.util.Map<String, String> views =
-          io.arbiter.jdbc.JdbcPeerDirectory.of(store, url).publishedViews();
-      java.util.List<io.arbiter.events.ConsumerPosition> positions =
-          io.arbiter.jdbc.JdbcEventStore.create(store.dataSource(), store.dialect()).positions();
-      System.out.println(
-          json
-              ? StatusView.json(status, facts, views, positions)
-              : StatusView.table(status, facts, views, positions, true));
+      StatusView.Snapshot snapshot = StatusView.Snapshot.read(store, url);
+      System.out.println(json ? StatusView.json(snapshot) : StatusView.table(snapshot, true));
     }
     return 0;
   }

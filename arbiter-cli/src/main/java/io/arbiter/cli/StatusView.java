@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.arbiter.ClusterStatus;
 import io.arbiter.balance.Assignment;
 import io.arbiter.events.ConsumerPosition;
+import io.arbiter.jdbc.JdbcClusterStore;
+import io.arbiter.jdbc.JdbcEventStore;
+import io.arbiter.jdbc.JdbcPeerDirectory;
 import io.arbiter.spi.ClusterFacts;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -21,43 +24,36 @@ public final class StatusView {
 
   private StatusView() {}
 
-  public static String table(ClusterStatus status, boolean withServices) {
-    return table(status, null, withServices);
-  }
-
   /**
-   * @param facts the balancer's inputs, for capacities, tags, drains, local and unplaceable
-   *     services and pending moves; null to leave them out
-   */
-  public static String table(ClusterStatus status, ClusterFacts facts, boolean withServices) {
-    return table(status, facts, Map.of(), withServices);
-  }
-
-  /**
-   * @param peerViews member name → how it sees its peers on the peer link (from the database)
-   */
-  public static String table(
-      ClusterStatus status,
-      ClusterFacts facts,
-      Map<String, String> peerViews,
-      boolean withServices) {
-    return table(status, facts, peerViews, List.of(), withServices);
-  }
-
-  /**
+   * Everything `arbiter status` shows, read from the database.
+   *
+   * @param facts the balancer's inputs: capacities, tags, drains, local and unplaceable services,
+   *     pending moves
+   * @param peerViews member name → how it sees its peers on the peer link
    * @param eventPositions how far each master has read the cluster event log
    */
-  public static String table(
+  public record Snapshot(
       ClusterStatus status,
       ClusterFacts facts,
       Map<String, String> peerViews,
-      List<ConsumerPosition> eventPositions,
-      boolean withServices) {
+      List<ConsumerPosition> eventPositions) {
+    public static Snapshot read(JdbcClusterStore store, String jdbcUrl) {
+      return new Snapshot(
+          store.status(),
+          store.facts(),
+          JdbcPeerDirectory.of(store, jdbcUrl).publishedViews(),
+          JdbcEventStore.create(store.dataSource(), store.dialect()).positions());
+    }
+  }
+
+  public static String table(Snapshot snapshot, boolean withServices) {
+    ClusterStatus status = snapshot.status();
+    ClusterFacts facts = snapshot.facts();
+    Map<String, String> peerViews = snapshot.peerViews();
+    List<ConsumerPosition> eventPositions = snapshot.eventPositions();
     StringBuilder out = new StringBuilder();
     Map<String, ClusterFacts.Member> live = new LinkedHashMap<>();
-    if (facts != null) {
-      facts.members().forEach(m -> live.put(m.name() + "#" + m.incarnation(), m));
-    }
+    facts.members().forEach(m -> live.put(m.name() + "#" + m.incarnation(), m));
     out.append("database time ").append(time(status.databaseTime())).append(" UTC\n");
     Map<String, List<String>> byOwner = new LinkedHashMap<>();
     for (ClusterStatus.Service s : status.services()) {
@@ -94,33 +90,29 @@ public final class StatusView {
                   ? String.join(" ", owned)
                   : String.join(" ", owned.subList(0, 40)) + " ..."));
     }
-    if (facts != null) {
-      Assignment a = facts.assignment();
-      a.local()
-          .forEach(
-              (service, where) ->
-                  out.append("local ")
-                      .append(service)
-                      .append(" on: ")
-                      .append(String.join(" ", where))
-                      .append('\n'));
-      a.unplaceable()
-          .forEach(
-              (service, why) ->
-                  out.append("UNPLACEABLE ").append(service).append(": ").append(why).append('\n'));
-      long pending = pendingMoves(facts, a);
-      if (pending > 0) {
-        out.append("moving: ")
-            .append(pending)
-            .append(" service(s) not yet on the master the balancer gives them to\n");
-      }
+    Assignment a = facts.assignment();
+    a.local()
+        .forEach(
+            (service, where) ->
+                out.append("local ")
+                    .append(service)
+                    .append(" on: ")
+                    .append(String.join(" ", where))
+                    .append('\n'));
+    a.unplaceable()
+        .forEach(
+            (service, why) ->
+                out.append("UNPLACEABLE ").append(service).append(": ").append(why).append('\n'));
+    long pending = pendingMoves(facts, a);
+    if (pending > 0) {
+      out.append("moving: ")
+          .append(pending)
+          .append(" service(s) not yet on the master the balancer gives them to\n");
     }
-    java.util.Set<String> local =
-        facts == null ? java.util.Set.of() : facts.assignment().local().keySet();
+    java.util.Set<String> local = a.local().keySet();
     peerViews.forEach(
         (member, view) -> {
-          boolean liveMember =
-              facts == null || facts.members().stream().anyMatch(m -> m.name().equals(member));
+          boolean liveMember = facts.members().stream().anyMatch(m -> m.name().equals(member));
           if (view != null && !view.isBlank() && liveMember) {
             out.append("peer link: ").append(member).append(" sees ").append(view).append('\n');
           }
@@ -164,29 +156,14 @@ public final class StatusView {
     return out.toString();
   }
 
-  public static String json(ClusterStatus status) {
-    return json(status, null);
-  }
-
-  public static String json(ClusterStatus status, ClusterFacts facts) {
-    return json(status, facts, Map.of());
-  }
-
-  public static String json(
-      ClusterStatus status, ClusterFacts facts, Map<String, String> peerViews) {
-    return json(status, facts, peerViews, List.of());
-  }
-
-  public static String json(
-      ClusterStatus status,
-      ClusterFacts facts,
-      Map<String, String> peerViews,
-      List<ConsumerPosition> eventPositions) {
+  public static String json(Snapshot snapshot) {
+    ClusterStatus status = snapshot.status();
+    ClusterFacts facts = snapshot.facts();
+    Map<String, String> peerViews = snapshot.peerViews();
+    List<ConsumerPosition> eventPositions = snapshot.eventPositions();
     Map<String, Object> root = new LinkedHashMap<>();
     Map<String, ClusterFacts.Member> live = new LinkedHashMap<>();
-    if (facts != null) {
-      facts.members().forEach(m -> live.put(m.name() + "#" + m.incarnation(), m));
-    }
+    facts.members().forEach(m -> live.put(m.name() + "#" + m.incarnation(), m));
     root.put("database_time", String.valueOf(status.databaseTime()));
     root.put(
         "members",
@@ -224,27 +201,25 @@ public final class StatusView {
                   return o;
                 })
             .collect(Collectors.toList()));
-    if (facts != null) {
-      Assignment a = facts.assignment();
-      root.put("local", a.local());
-      root.put("unplaceable", a.unplaceable());
-      root.put("pending_moves", pendingMoves(facts, a));
-      root.put("peer_views", peerViews);
-      root.put(
-          "event_log",
-          eventPositions.stream()
-              .map(
-                  p -> {
-                    Map<String, Object> o = new LinkedHashMap<>();
-                    o.put("member", p.member());
-                    o.put("delivered_seq", p.deliveredSeq());
-                    o.put("head_seq", p.headSeq());
-                    o.put("lag", p.lag());
-                    o.put("updated_at", String.valueOf(p.updatedAt()));
-                    return o;
-                  })
-              .collect(Collectors.toList()));
-    }
+    Assignment a = facts.assignment();
+    root.put("local", a.local());
+    root.put("unplaceable", a.unplaceable());
+    root.put("pending_moves", pendingMoves(facts, a));
+    root.put("peer_views", peerViews);
+    root.put(
+        "event_log",
+        eventPositions.stream()
+            .map(
+                p -> {
+                  Map<String, Object> o = new LinkedHashMap<>();
+                  o.put("member", p.member());
+                  o.put("delivered_seq", p.deliveredSeq());
+                  o.put("head_seq", p.headSeq());
+                  o.put("lag", p.lag());
+                  o.put("updated_at", String.valueOf(p.updatedAt()));
+                  return o;
+                })
+            .collect(Collectors.toList()));
     try {
       return new ObjectMapper().writeValueAsString(root);
     } catch (Exception e) {

@@ -3,6 +3,7 @@ package io.arbiter.events;
 import io.arbiter.ArbiterException;
 import io.arbiter.spi.EventStore;
 import io.arbiter.time.Ticker;
+import io.arbiter.time.Wakeup;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.List;
@@ -52,7 +53,7 @@ public final class EventLog implements AutoCloseable {
   private final String member;
   private final Map<String, List<Consumer<Event>>> subscribers = new ConcurrentHashMap<>();
   private final List<Runnable> lossHandlers = new CopyOnWriteArrayList<>();
-  private final ReaderWakeup wakeup = new ReaderWakeup();
+  private final Wakeup wakeup = new Wakeup();
   private final Object progress = new Object();
   private final AtomicLong confirmedAt = new AtomicLong(NEVER);
   private final AtomicLong delivered = new AtomicLong(-1); // -1: position not known yet

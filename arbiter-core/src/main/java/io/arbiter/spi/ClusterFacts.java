@@ -51,6 +51,27 @@ public record ClusterFacts(long changeEpoch, List<Member> members, List<Service>
   }
 
   /**
+   * True if {@code service} has no owner or its owner is known to be dead: the owner's incarnation
+   * is not among these live members (its row shows a newer incarnation or a stopped or expired
+   * state). The claim statement checks the same rule again in the database.
+   */
+  public boolean claimable(Service service) {
+    return claimable(service, liveIds());
+  }
+
+  /** {@link #claimable(Service)} against a precomputed {@link #liveIds()}, for many services. */
+  public static boolean claimable(Service service, java.util.Set<io.arbiter.MemberId> live) {
+    return service.owner().isEmpty() || !live.contains(service.owner().get());
+  }
+
+  /** The live members' incarnations. */
+  public java.util.Set<io.arbiter.MemberId> liveIds() {
+    java.util.Set<io.arbiter.MemberId> ids = new java.util.HashSet<>();
+    members.forEach(m -> ids.add(new io.arbiter.MemberId(m.name(), m.incarnation())));
+    return ids;
+  }
+
+  /**
    * A member marked live.
    *
    * @param leftMillis remaining lease by the store's clock
@@ -67,8 +88,6 @@ public record ClusterFacts(long changeEpoch, List<Member> members, List<Service>
    *
    * @param moveTo where an operator asked it to run ({@code arbiter move}), if anywhere
    * @param owner the holder of the current grant, if any
-   * @param claimable true if it has no owner or its owner is known to be dead
-   * @param unownedMillis how long it has been without an owner by the store's clock (0 if owned)
    * @param startFailedBy the incarnation on which it last failed to start: while that incarnation
    *     lives, the balancer gives the service to another master
    */
@@ -77,8 +96,6 @@ public record ClusterFacts(long changeEpoch, List<Member> members, List<Service>
       Optional<String> moveTo,
       Optional<io.arbiter.MemberId> owner,
       long token,
-      boolean claimable,
-      long unownedMillis,
       Optional<io.arbiter.MemberId> startFailedBy) {
     public String name() {
       return spec.name();

@@ -118,9 +118,6 @@ public interface ClusterStore extends AutoCloseable {
    */
   boolean setMoveTarget(String service, Optional<String> member);
 
-  /** Looks at the members: how many are overdue, and when the next live lease runs out. */
-  MemberScan scanMembers(MemberId self);
-
   /** Marks every member whose lease has run out by the store's clock as expired. */
   int expireOverdueMembers();
 

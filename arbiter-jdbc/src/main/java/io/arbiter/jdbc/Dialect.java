@@ -68,14 +68,6 @@ public interface Dialect {
   String sessionInitSql();
 
   /**
-   * True if an UPDATE can run inside a WITH clause whose SELECT reads other rows (PostgreSQL), so a
-   * heartbeat is one statement; otherwise it is an UPDATE and a SELECT in one transaction.
-   */
-  default boolean supportsWritableCte() {
-    return false;
-  }
-
-  /**
    * Where there is no writable CTE: a call of the schema's heartbeat procedure with parameters
    * (name, incarnation, ttl in ms), one statement that renews and reads back; empty to renew with
    * an UPDATE and read with a SELECT.

@@ -12,7 +12,6 @@ import io.arbiter.spi.ClusterFacts;
 import io.arbiter.spi.ClusterStore;
 import io.arbiter.spi.Heartbeat;
 import io.arbiter.spi.MemberInfo;
-import io.arbiter.spi.MemberScan;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -63,7 +62,6 @@ public final class JdbcClusterStore implements ClusterStore {
   private final Dialect dialect;
   private final boolean createSchema;
   private final String database;
-  private final SchemaManager schema;
   private final Sql sql;
   private final boolean ownsDataSource;
   private final Transactions transactions;
@@ -79,7 +77,6 @@ public final class JdbcClusterStore implements ClusterStore {
     this.dialect = dialect;
     this.createSchema = createSchema;
     this.database = database;
-    this.schema = new SchemaManager(dialect);
     this.sql = new Sql(dialect);
     this.transactions = new Transactions(dataSource, database);
   }
@@ -134,17 +131,7 @@ public final class JdbcClusterStore implements ClusterStore {
 
   @Override
   public void initialize() {
-    inTransaction(
-        "checking the schema",
-        c -> {
-          dialect.lockSchema(c);
-          try {
-            schema.ensure(c, createSchema, database);
-          } finally {
-            dialect.unlockSchema(c);
-          }
-          return null;
-        });
+    transactions.ensureSchema(dialect, createSchema);
   }
 
   @Override
@@ -237,48 +224,30 @@ public final class JdbcClusterStore implements ClusterStore {
     return inAutoCommit(
         "renewing the lease of " + member,
         c -> {
-          if (dialect.supportsWritableCte()) {
-            try (PreparedStatement ps = c.prepareStatement(sql.heartbeat)) {
-              bindRenewal(ps, member, ttl);
-              try (ResultSet rs = ps.executeQuery()) {
-                return readHeartbeat(rs, null);
-              }
-            }
-          }
-          if (dialect.heartbeatCall().isPresent()) {
-            try (PreparedStatement ps = c.prepareStatement(dialect.heartbeatCall().get())) {
+          String statement = dialect.heartbeatCall().orElse(sql.heartbeat);
+          try (PreparedStatement ps = c.prepareStatement(statement)) {
+            if (dialect.heartbeatCall().isPresent()) {
               ps.setString(1, member.name());
               ps.setLong(2, member.incarnation());
               ps.setLong(3, ttl.toMillis());
-              try (ResultSet rs = ps.executeQuery()) {
-                return readHeartbeat(rs, null);
-              }
+            } else {
+              bindRenewal(ps, member, ttl);
             }
-          }
-          boolean renewed;
-          try (PreparedStatement ps = c.prepareStatement(sql.renew)) {
-            bindRenewal(ps, member, ttl);
-            renewed = ps.executeUpdate() == 1;
-          }
-          try (PreparedStatement ps = c.prepareStatement(sql.leases);
-              ResultSet rs = ps.executeQuery()) {
-            return readHeartbeat(rs, renewed);
+            try (ResultSet rs = ps.executeQuery()) {
+              return readHeartbeat(rs);
+            }
           }
         });
   }
 
-  /**
-   * @param renewed whether the renewal matched a row, or null to read it from the "renewed" column
-   */
-  private static Heartbeat readHeartbeat(ResultSet rs, Boolean renewed) throws SQLException {
+  /** Reads the heartbeat's rows: one per member, each with the renewal's outcome. */
+  private static Heartbeat readHeartbeat(ResultSet rs) throws SQLException {
     List<Heartbeat.Lease> leases = new ArrayList<>();
     long epoch = -1;
     long head = -1;
-    boolean ok = renewed != null && renewed;
+    boolean ok = false;
     while (rs.next()) {
-      if (renewed == null) {
-        ok = rs.getLong("renewed") > 0;
-      }
+      ok = rs.getLong("renewed") > 0;
       epoch = rs.getLong("epoch");
       head = rs.getLong("event_head");
       leases.add(lease(rs));
@@ -496,8 +465,6 @@ public final class JdbcClusterStore implements ClusterStore {
               ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
               String owner = rs.getString("owner_name");
-              long sinceRelease = rs.getLong("since_release_ms");
-              boolean neverGranted = rs.wasNull();
               services.add(
                   new ClusterFacts.Service(
                       serviceSpec(rs),
@@ -506,8 +473,6 @@ public final class JdbcClusterStore implements ClusterStore {
                           ? Optional.empty()
                           : Optional.of(new MemberId(owner, rs.getLong("owner_incarnation"))),
                       rs.getLong("token"),
-                      rs.getInt("claimable") == 1,
-                      owner != null ? 0 : neverGranted ? Long.MAX_VALUE : sinceRelease,
                       parseMemberId(rs.getString("start_failed_by"))));
             }
           }
@@ -590,31 +555,6 @@ public final class JdbcClusterStore implements ClusterStore {
             n = ps.executeUpdate();
           }
           return n > 0;
-        });
-  }
-
-  @Override
-  public MemberScan scanMembers(MemberId self) {
-    return inTransaction(
-        "scanning members",
-        c -> {
-          int overdue = 0;
-          Long next = null;
-          try (PreparedStatement ps = c.prepareStatement(sql.scanMembers);
-              ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              long left = rs.getLong("left_ms");
-              boolean me =
-                  rs.getString("name").equals(self.name())
-                      && rs.getLong("incarnation") == self.incarnation();
-              if (left <= 0) {
-                overdue++;
-              } else if (!me && (next == null || left < next)) {
-                next = left;
-              }
-            }
-          }
-          return new MemberScan(overdue, Optional.ofNullable(next).map(Duration::ofMillis));
         });
   }
 
@@ -881,28 +821,18 @@ public final class JdbcClusterStore implements ClusterStore {
 
   /** The statements that run often, built once per dialect. */
   private static final class Sql {
-    final String renew;
     final String releaseAll;
     final String markStopped;
-    final String scanMembers;
     final String expireOverdue;
     final String claimable;
     final String claim;
     final String releaseOne;
     final String releaseMany;
     final String heartbeat;
-    final String leases;
     final String factsMembers;
     final String factsServices;
 
     Sql(Dialect d) {
-      renew =
-          "UPDATE arbiter_member SET lease_expires = "
-              + d.nowPlusMillisParam()
-              + ", renewed_at = "
-              + d.now()
-              + " WHERE name = ? AND incarnation = ? AND state = 'ACTIVE' AND lease_expires > "
-              + d.now();
       releaseAll =
           "UPDATE arbiter_service SET owner_name = NULL, owner_incarnation = NULL, released_at = "
               + d.now()
@@ -913,10 +843,6 @@ public final class JdbcClusterStore implements ClusterStore {
           "UPDATE arbiter_member SET state = 'STOPPED', lease_expires = "
               + d.now()
               + " WHERE name = ? AND incarnation = ? AND state = 'ACTIVE'";
-      scanMembers =
-          "SELECT name, incarnation, "
-              + d.millisUntil("lease_expires")
-              + " AS left_ms FROM arbiter_member WHERE state = 'ACTIVE'";
       expireOverdue =
           "UPDATE arbiter_member SET state = 'EXPIRED' WHERE state = 'ACTIVE' AND lease_expires <= "
               + d.now();
@@ -955,18 +881,13 @@ public final class JdbcClusterStore implements ClusterStore {
               + renewWhere
               + " RETURNING 1) SELECT (SELECT COUNT(*) FROM renewed) AS renewed, "
               + leaseColumns;
-      leases = "SELECT " + leaseColumns;
       factsMembers =
           "SELECT name, incarnation, capacity, tags, draining, peer_address, "
               + d.millisUntil("lease_expires")
               + " AS left_ms FROM arbiter_member WHERE state = 'ACTIVE'";
       factsServices =
           "SELECT name, weight, required_tag, pinned_to, anti_affinity, run_local, move_to,"
-              + " owner_name, owner_incarnation, token, start_failed_by, CASE WHEN owner_name IS NULL OR "
-              + DEAD_OWNER
-              + " THEN 1 ELSE 0 END AS claimable, -"
-              + d.millisUntil("released_at")
-              + " AS since_release_ms FROM arbiter_service";
+              + " owner_name, owner_incarnation, token, start_failed_by FROM arbiter_service";
       releaseMany =
           "UPDATE arbiter_service SET owner_name = NULL, owner_incarnation = NULL, released_at = "
               + d.now()

@@ -44,6 +44,7 @@ public final class JdbcEventStore implements EventStore {
   private final Dialect dialect;
   private final int maxPayloadBytes;
   private final String database;
+  private final Transactions transactions;
   private final boolean ownsDataSource;
 
   private JdbcEventStore(
@@ -56,6 +57,7 @@ public final class JdbcEventStore implements EventStore {
     this.dialect = dialect;
     this.maxPayloadBytes = EventLimits.validateMaxPayloadBytes(maxPayloadBytes);
     this.database = database;
+    this.transactions = new Transactions(dataSource, database);
     this.ownsDataSource = ownsDataSource;
   }
 
@@ -95,17 +97,7 @@ public final class JdbcEventStore implements EventStore {
 
   /** Creates or upgrades the schema (all of Arbiter's tables), as the cluster store does. */
   public void initializeSchema() {
-    inTransaction(
-        "checking the schema",
-        c -> {
-          dialect.lockSchema(c);
-          try {
-            new SchemaManager(dialect).ensure(c, true, database);
-          } finally {
-            dialect.unlockSchema(c);
-          }
-          return null;
-        });
+    transactions.ensureSchema(dialect, true);
   }
 
   public Dialect dialect() {
@@ -311,7 +303,7 @@ public final class JdbcEventStore implements EventStore {
   }
 
   private <T> T inTransaction(String what, Transactions.Work<T> work) {
-    return new Transactions(dataSource, database).inTransaction(what, work);
+    return transactions.inTransaction(what, work);
   }
 
   private static void rollbackQuietly(Connection c) {

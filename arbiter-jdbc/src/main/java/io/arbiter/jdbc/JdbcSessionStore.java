@@ -35,6 +35,7 @@ public final class JdbcSessionStore implements SessionStore {
   private final Dialect dialect;
   private final boolean createSchema;
   private final String database;
+  private final Transactions transactions;
   private final boolean ownsDataSource;
   private final String read;
   private final String insertSession;
@@ -54,6 +55,7 @@ public final class JdbcSessionStore implements SessionStore {
     this.dialect = dialect;
     this.createSchema = createSchema;
     this.database = database;
+    this.transactions = new Transactions(dataSource, database);
     this.ownsDataSource = ownsDataSource;
     String now = dialect.now();
     read =
@@ -139,18 +141,7 @@ public final class JdbcSessionStore implements SessionStore {
 
   @Override
   public void initialize() {
-    SchemaManager schema = new SchemaManager(dialect);
-    inTransaction(
-        "checking the schema",
-        c -> {
-          dialect.lockSchema(c);
-          try {
-            schema.ensure(c, createSchema, database);
-          } finally {
-            dialect.unlockSchema(c);
-          }
-          return null;
-        });
+    transactions.ensureSchema(dialect, createSchema);
   }
 
   @Override
@@ -354,10 +345,10 @@ public final class JdbcSessionStore implements SessionStore {
   }
 
   private <T> T inConnection(String what, Transactions.Work<T> work) {
-    return new Transactions(dataSource, database).inAutoCommit(what, work);
+    return transactions.inAutoCommit(what, work);
   }
 
   private <T> T inTransaction(String what, Transactions.Work<T> work) {
-    return new Transactions(dataSource, database).inTransaction(what, work);
+    return transactions.inTransaction(what, work);
   }
 }

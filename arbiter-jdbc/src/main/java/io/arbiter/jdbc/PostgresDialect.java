@@ -103,11 +103,6 @@ public final class PostgresDialect implements Dialect {
   }
 
   @Override
-  public boolean supportsWritableCte() {
-    return true;
-  }
-
-  @Override
   public String sessionInitSql() {
     return "SET lock_timeout = '1s'";
   }

@@ -284,7 +284,7 @@ final class StoreFuzzer {
       }
       claim(
           facts.services().stream()
-              .filter(x -> x.claimable() && name.equals(assignment.owners().get(x.name())))
+              .filter(x -> facts.claimable(x) && name.equals(assignment.owners().get(x.name())))
               .map(ClusterFacts.Service::name)
               .toList());
     }

@@ -1,24 +1,24 @@
-package io.arbiter.events;
+package io.arbiter.time;
 
 import java.util.concurrent.TimeUnit;
 
 /**
- * The reader's sleep: cut short by a wake-up (an event may be waiting), and a separate backoff
- * sleep cut short only by close, so that a stream of wake-ups cannot turn retries against a dead
- * database into a busy loop. Monitors rather than interrupts, which some JDBC drivers answer by
- * closing the connection.
+ * How Arbiter's background threads sleep: {@link #await} is cut short by a wake-up (something may
+ * be waiting), {@link #sleepUnlessClosed} only by {@link #close}, so that a stream of wake-ups
+ * cannot turn a backoff into a busy loop. Monitors rather than interrupts, which some JDBC drivers
+ * answer by closing the connection.
  */
-final class ReaderWakeup {
+public final class Wakeup {
   private boolean signalled;
   private boolean closed;
 
-  synchronized void signal() {
+  public synchronized void signal() {
     signalled = true;
     notifyAll();
   }
 
   /** Sleeps up to {@code nanos}, returning early if signalled (since the last call) or closed. */
-  synchronized void await(long nanos) {
+  public synchronized void await(long nanos) {
     long deadline = System.nanoTime() + nanos;
     while (!signalled && !closed) {
       long left = deadline - System.nanoTime();
@@ -36,7 +36,7 @@ final class ReaderWakeup {
   }
 
   /** Sleeps {@code nanos}, ignoring wake-ups; returns early only when closed. */
-  synchronized void sleepUnlessClosed(long nanos) {
+  public synchronized void sleepUnlessClosed(long nanos) {
     long deadline = System.nanoTime() + nanos;
     while (!closed) {
       long left = deadline - System.nanoTime();
@@ -52,7 +52,7 @@ final class ReaderWakeup {
     }
   }
 
-  synchronized void close() {
+  public synchronized void close() {
     closed = true;
     notifyAll();
   }
