@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * never blocks the caller: when the queue is full the frame is dropped (all of them are hints).
  */
 final class OutboundLink {
-  private static final int QUEUE_CAPACITY = 256;
+  static final int QUEUE_CAPACITY = 256;
   private static final long MIN_BACKOFF_MILLIS = 50;
 
   private final PeerLink link;

@@ -153,7 +153,11 @@ class PeerLinkTest {
     assertThat(b.wakesReceived()).isEqualTo(queued.get());
     assertThat(byTopic.values().stream().mapToInt(AtomicInteger::get).sum())
         .isEqualTo(queued.get());
-    assertThat(queued.get()).as("most were queued").isGreaterThan(threads * perThread / 2);
+    // At least a full queue's worth is always taken before any is dropped (how many more depends
+    // on how fast the writer drains it on a loaded machine).
+    assertThat(queued.get())
+        .as("queued at least a full queue")
+        .isGreaterThanOrEqualTo(OutboundLink.QUEUE_CAPACITY);
     assertThat(a.rejectedTotal() + b.rejectedTotal()).isZero();
   }
 
