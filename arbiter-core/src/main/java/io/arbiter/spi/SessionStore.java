@@ -18,8 +18,10 @@ import java.util.Optional;
  *       {@code expiresAt > now} on the database, and {@code expiresAt} only moves by a touch, to
  *       {@code now + maxInactive} on the database.
  *   <li>An expired or invalidated session never comes back: a touch or an attribute write on it
- *       does nothing and reports false. After {@link #invalidate} returns, no read returns the
- *       session, whatever other threads or masters do concurrently.
+ *       does nothing and reports false. After an {@link #invalidate} that deleted the session
+ *       (returned true) has returned, no read returns the session, whatever other threads or
+ *       masters do concurrently. (A concurrent invalidate of the same session reports false: it
+ *       found the row deleted, or being deleted, by the other.)
  *   <li>Ids are 256 random bits from a {@link java.security.SecureRandom}, URL-safe base64 (see
  *       {@link io.arbiter.sessions.SessionIds}). A backend may store a hash of the id instead of
  *       the id itself.
