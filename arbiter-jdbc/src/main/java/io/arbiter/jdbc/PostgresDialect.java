@@ -65,21 +65,25 @@ public final class PostgresDialect implements Dialect {
 
   @Override
   public String deleteLimited(String table, String keyColumn, String condition) {
-    // PostgreSQL has no DELETE ... LIMIT. The condition is repeated outside the subquery so that a
-    // row changed after the subquery's snapshot is re-checked on its new version before deletion.
+    // PostgreSQL has no DELETE ... LIMIT. The keys go through ARRAY(...), which the planner runs
+    // once as an InitPlan: with "key IN (SELECT ... LIMIT n)" it may choose a semi-join that
+    // rescans the subquery once per outer row, and since the condition reads the volatile
+    // clock_timestamp() each rescan can return other rows, deleting more than n (seen in CI: 7 of
+    // 3). The condition is repeated outside so that a row changed after the subquery's snapshot is
+    // re-checked on its new version before deletion.
     return "DELETE FROM "
         + table
         + " WHERE "
         + condition
         + " AND "
         + keyColumn
-        + " IN (SELECT "
+        + " = ANY (ARRAY(SELECT "
         + keyColumn
         + " FROM "
         + table
         + " WHERE "
         + condition
-        + " LIMIT ? FOR UPDATE SKIP LOCKED)";
+        + " LIMIT ? FOR UPDATE SKIP LOCKED))";
   }
 
   @Override
