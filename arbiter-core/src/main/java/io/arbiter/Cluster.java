@@ -810,6 +810,20 @@ public final class Cluster implements AutoCloseable {
     }
 
     public Cluster build() {
+      if (peerLink != null
+          && peerLink
+                  .databaseStaleAfter()
+                  .compareTo(config.renewInterval().multipliedBy(3).dividedBy(2))
+              < 0) {
+        // Peers learn each other's renewals from the heartbeat, once per renewal interval: a
+        // shorter bound would call every live peer cut off between two heartbeats.
+        throw new InvalidConfigException(
+            "peerLink.databaseStaleAfter",
+            peerLink.databaseStaleAfter(),
+            "must be at least 1.5 x renewInterval ("
+                + config.renewInterval().toMillis()
+                + " ms); set it to 2 x renewInterval");
+      }
       return new Cluster(this);
     }
   }

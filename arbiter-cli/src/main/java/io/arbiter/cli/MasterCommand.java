@@ -185,6 +185,7 @@ public final class MasterCommand implements Callable<Integer> {
       try {
         builder.peerLink(
             io.arbiter.peer.PeerLinkConfig.builder(peerSecret)
+                .databaseStaleAfter(config.renewInterval().multipliedBy(2))
                 .bindHost(peerHost)
                 .advertisedHost(peerHost)
                 .port(peerPort)

@@ -13,8 +13,13 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
-/** Properties of the assignment function, over random clusters. */
+/**
+ * Properties of the assignment function, over random clusters. The seeds are fixed so that CI runs
+ * the same cases every time (a bound that fails on a new seed is found here, not in a submission);
+ * change {@link #SEED} to explore other clusters.
+ */
 class BalancerPropertiesTest {
+  private static final String SEED = "20261202";
 
   private static List<ServiceSpec> services(int count, int maxWeight, long seed) {
     Random r = new Random(seed);
@@ -41,7 +46,7 @@ class BalancerPropertiesTest {
     return m;
   }
 
-  @Property(tries = 200)
+  @Property(tries = 200, seed = SEED)
   void noMasterIsAboveItsFairShareByMoreThanTheHeaviestService(
       @ForAll @IntRange(min = 1, max = 400) int serviceCount,
       @ForAll @IntRange(min = 1, max = 9) int memberCount,
@@ -66,7 +71,7 @@ class BalancerPropertiesTest {
     }
   }
 
-  @Property(tries = 100)
+  @Property(tries = 100, seed = SEED)
   void theSameFactsInAnyOrderGiveTheSameAssignment(
       @ForAll @IntRange(min = 1, max = 200) int serviceCount,
       @ForAll @IntRange(min = 1, max = 7) int memberCount,
@@ -81,7 +86,7 @@ class BalancerPropertiesTest {
     assertThat(Balancer.assign(shuffledMembers, shuffledServices)).isEqualTo(a);
   }
 
-  @Property(tries = 60)
+  @Property(tries = 60, seed = SEED)
   void aJoiningMasterTakesAboutItsShareAndLittleElseMoves(
       @ForAll @IntRange(min = 100, max = 800) int serviceCount,
       @ForAll @IntRange(min = 1, max = 8) int memberCount,
@@ -113,7 +118,7 @@ class BalancerPropertiesTest {
     assertThat(elsewhere).as("moves between old masters").isLessThanOrEqualTo((int) ideal + 5);
   }
 
-  @Property(tries = 60)
+  @Property(tries = 60, seed = SEED)
   void whenAMasterLeavesMostlyOnlyItsServicesMove(
       @ForAll @IntRange(min = 100, max = 800) int serviceCount,
       @ForAll @IntRange(min = 2, max = 9) int memberCount,
@@ -141,7 +146,7 @@ class BalancerPropertiesTest {
         .isLessThanOrEqualTo((int) itsOwn + 5);
   }
 
-  @Property(tries = 100)
+  @Property(tries = 100, seed = SEED)
   void rulesAreAlwaysRespected(
       @ForAll @IntRange(min = 1, max = 120) int serviceCount,
       @ForAll @IntRange(min = 1, max = 6) int memberCount,

@@ -106,7 +106,10 @@ class PeerLinkTest {
     long p50 = all.get(all.size() / 2) / 1000;
     long p99 = all.get(all.size() * 99 / 100) / 1000;
     System.out.printf("wake latency over the peer link: p50 %d us, p99 %d us%n", p50, p99);
-    assertThat(p99).as("wake-up p99, microseconds").isLessThan(200_000);
+    // Typically well under a millisecond; the bounds leave room for a loaded machine (with 200
+    // samples the p99 is the second-worst one).
+    assertThat(p50).as("wake-up p50, microseconds").isLessThan(50_000);
+    assertThat(p99).as("wake-up p99, microseconds").isLessThan(1_000_000);
     assertThat(links.get(1).wakesReceived()).isEqualTo(rounds);
     assertThat(links.stream().mapToLong(PeerLink::rejectedTotal).sum()).isZero();
   }

@@ -121,6 +121,9 @@ public final class PostgresDialect implements Dialect {
   @Override
   public void lockSchema(Connection connection) throws SQLException {
     try (Statement st = connection.createStatement()) {
+      // Masters starting together wait here while one creates the schema: longer than the pool's
+      // 1 s lock_timeout allows (the socket timeout still bounds it), as MariaDB's GET_LOCK(60).
+      st.execute("SET LOCAL lock_timeout = '60s'");
       st.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK_KEY + ")"); // freed at commit
     }
   }

@@ -92,9 +92,14 @@ class ClusterEngineTest {
 
     long closed = System.nanoTime();
     a.close();
-    await().atMost(Duration.ofSeconds(1)).until(() -> b.runningServices().contains(prefix + "svc"));
+    await()
+        .atMost(Duration.ofSeconds(3))
+        .pollInterval(Duration.ofMillis(10))
+        .until(() -> b.runningServices().contains(prefix + "svc"));
     long tookMillis = (System.nanoTime() - closed) / 1_000_000;
-    assertThat(tookMillis).as("clean handoff, ms").isLessThan(1000);
+    // Typically tens of ms (the leave NOTIFYs); the bound leaves room for a loaded machine while
+    // staying below what waiting out a's lease would take.
+    assertThat(tookMillis).as("clean handoff, ms").isLessThan(2000);
     assertThat(b.tokenOf(prefix + "svc").orElseThrow().value()).isGreaterThan(tokenOnA);
     assertThat(a.state()).isEqualTo(MemberState.STOPPED);
   }

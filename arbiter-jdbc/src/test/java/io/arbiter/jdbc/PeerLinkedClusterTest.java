@@ -1,10 +1,12 @@
 package io.arbiter.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.arbiter.Cluster;
 import io.arbiter.ClusterConfig;
+import io.arbiter.InvalidConfigException;
 import io.arbiter.peer.PeerClassification;
 import io.arbiter.peer.PeerLinkConfig;
 import io.arbiter.peer.PeerView;
@@ -26,6 +28,14 @@ import org.junit.jupiter.api.Test;
  */
 class PeerLinkedClusterTest {
   private static final Duration TTL = Duration.ofSeconds(2);
+
+  /**
+   * The handoff test's lease: long, so that the database path (the next heartbeat, a renewal
+   * interval of 3 s away) is far beyond the link's bound even on a loaded machine.
+   */
+  private static final Duration LONG_TTL = Duration.ofSeconds(9);
+
+  private Duration ttl = TTL;
   private static final String SECRET = "a-test-cluster-secret-of-32-byte";
 
   private final List<AutoCloseable> resources = new ArrayList<>();
@@ -70,6 +80,7 @@ class PeerLinkedClusterTest {
     org.junit.jupiter.api.Assumptions.assumeTrue(
         mariaDb.isPresent(), "set ARBITER_TEST_MARIADB_URL to run this on MariaDB");
     db = TestDatabases.fresh("MariaDB", mariaDb.get());
+    ttl = LONG_TTL;
     Cluster a = master("a", "svc");
     await().atMost(Duration.ofSeconds(10)).until(() -> a.runningServices().contains("svc"));
     Cluster b = master("b", "svc");
@@ -86,8 +97,9 @@ class PeerLinkedClusterTest {
         .pollInterval(Duration.ofMillis(5))
         .until(() -> staying.runningServices().contains("svc"));
     long ms = (System.nanoTime() - closed) / 1_000_000;
-    // Without the link the next look would be the next heartbeat, up to a renewal interval later.
-    assertThat(ms).as("clean handoff over the link, ms").isLessThan(400);
+    // Without the link the next look would be the next heartbeat, up to a renewal interval (3 s)
+    // later; the change poll is off when the link runs.
+    assertThat(ms).as("clean handoff over the link, ms").isLessThan(1500);
 
     // The event log: with the link, MariaDB readers do not poll; a publish wakes them over it.
     Cluster third = master("c");
@@ -105,15 +117,34 @@ class PeerLinkedClusterTest {
       assertThat(seq).isGreaterThan(before);
       Thread.sleep(100);
     }
-    // Without the link the reader would see it at the next heartbeat (every 667 ms here).
-    assertThat(worst).as("worst publish-to-delivery over the link, ms").isLessThan(300);
+    // Without the link the reader would see it at the next heartbeat (every 3 s here).
+    assertThat(worst).as("worst publish-to-delivery over the link, ms").isLessThan(1500);
+  }
+
+  @Test
+  void aDatabaseStaleBoundShorterThanTheRenewalIntervalIsRefusedByName() {
+    db = TestDatabases.fresh("embedded PostgreSQL", TestDatabases.embeddedPostgresUrl());
+    JdbcClusterStore store =
+        closeLater(JdbcClusterStore.open(db.jdbcUrl(), null, null, LONG_TTL, true));
+    Cluster.Builder b =
+        Cluster.builder(store, ClusterConfig.builder("a").leaseTtl(LONG_TTL).build())
+            .peerLink(PeerLinkConfig.builder(SECRET).bindHost("127.0.0.1").build());
+    // Renewals every 3 s, "not renewing" after the default 2 s: every peer would look cut off.
+    assertThatThrownBy(b::build)
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageContaining("peerLink.databaseStaleAfter")
+        .hasMessageContaining("3000 ms");
   }
 
   private Cluster master(String name, String... services) {
-    JdbcClusterStore store = closeLater(JdbcClusterStore.open(db.jdbcUrl(), null, null, TTL, true));
+    JdbcClusterStore store = closeLater(JdbcClusterStore.open(db.jdbcUrl(), null, null, ttl, true));
     Cluster.Builder b =
-        Cluster.builder(store, ClusterConfig.builder(name).leaseTtl(TTL).build())
-            .peerLink(PeerLinkConfig.builder(SECRET).bindHost("127.0.0.1").build())
+        Cluster.builder(store, ClusterConfig.builder(name).leaseTtl(ttl).build())
+            .peerLink(
+                PeerLinkConfig.builder(SECRET)
+                    .bindHost("127.0.0.1")
+                    .databaseStaleAfter(twoRenewals())
+                    .build())
             .events(JdbcEventStore.create(store.dataSource(), store.dialect()));
     for (String s : services) {
       b.service(s, new RecordingService(ledger));
@@ -121,6 +152,14 @@ class PeerLinkedClusterTest {
     Cluster c = closeLater(b.build());
     c.start();
     return c;
+  }
+
+  /** Peers learn of renewals from heartbeats: allow two renewal intervals, at least the default. */
+  private Duration twoRenewals() {
+    Duration two = ttl.multipliedBy(2).dividedBy(3);
+    return two.compareTo(PeerLinkConfig.DEFAULT_DATABASE_STALE_AFTER) > 0
+        ? two
+        : PeerLinkConfig.DEFAULT_DATABASE_STALE_AFTER;
   }
 
   private static boolean sees(Cluster viewer, String peer, PeerClassification want) {

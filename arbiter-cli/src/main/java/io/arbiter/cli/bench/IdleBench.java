@@ -73,6 +73,16 @@ public final class IdleBench implements Callable<Integer> {
           "Run the peer link between the masters (on MariaDB it replaces the 50 ms change poll).")
   boolean peerLink;
 
+  @Option(
+      names = "--no-event-log",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "Run the cluster event log on every master, as `arbiter master` does (on by default;"
+              + " --no-event-log counts the engine alone).")
+  boolean eventLog;
+
   @Option(names = "--verbose", description = "List the SQL counted at rest, with counts.")
   boolean verbose;
 
@@ -102,6 +112,7 @@ public final class IdleBench implements Callable<Integer> {
       result.put("lease_ttl_ms", leaseTtl.toMillis());
       result.put("counted", StatementCounter.COUNTED);
       result.put("peer_link", peerLink);
+      result.put("event_log", eventLog);
       say("counting " + StatementCounter.COUNTED);
       try (var pool =
               ArbiterDataSources.create(
@@ -114,6 +125,9 @@ public final class IdleBench implements Callable<Integer> {
               new InJvmMasters(url, db.user(), db.password(), leaseTtl, new Ledger())) {
             if (peerLink) {
               fleet.peerLink(UUID.randomUUID().toString());
+            }
+            if (eventLog) {
+              fleet.eventLog();
             }
             allSettled &= run(fleet, prefix, size, result);
           } finally {

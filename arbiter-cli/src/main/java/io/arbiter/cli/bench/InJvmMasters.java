@@ -29,6 +29,9 @@ final class InJvmMasters implements AutoCloseable {
   /** Lease, assignment and LISTEN threads each hold one connection at a time. */
   static final int POOL_SIZE = 3;
 
+  /** With the event log: its LISTEN and its reader too, as `arbiter master` sizes its pool. */
+  static final int POOL_SIZE_WITH_EVENTS = ArbiterDataSources.DEFAULT_POOL_SIZE;
+
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(10);
 
   /** One master: its cluster, its pool and its counter. */
@@ -61,6 +64,7 @@ final class InJvmMasters implements AutoCloseable {
   private final List<Master> masters = new ArrayList<>();
   private int maxMovesInFlight = ClusterConfig.DEFAULT_MAX_MOVES_IN_FLIGHT;
   private String peerSecret;
+  private boolean eventLog;
 
   InJvmMasters(String url, String user, String password, Duration leaseTtl, Ledger ledger) {
     this.url = url;
@@ -77,6 +81,12 @@ final class InJvmMasters implements AutoCloseable {
     return this;
   }
 
+  /** Runs the cluster event log on the masters started from now on, as `arbiter master` does. */
+  InJvmMasters eventLog() {
+    this.eventLog = true;
+    return this;
+  }
+
   /** Runs a peer link between the masters started from now on (loopback, this secret). */
   InJvmMasters peerLink(String secret) {
     this.peerSecret = secret;
@@ -87,7 +97,13 @@ final class InJvmMasters implements AutoCloseable {
   Master start(String name, List<String> services) {
     HikariDataSource pool =
         ArbiterDataSources.create(
-            url, user, password, leaseTtl, POOL_SIZE, name, dialect.sessionInitSql());
+            url,
+            user,
+            password,
+            leaseTtl,
+            eventLog ? POOL_SIZE_WITH_EVENTS : POOL_SIZE,
+            name,
+            dialect.sessionInitSql());
     StatementCounter counter = new StatementCounter();
     JdbcClusterStore store = JdbcClusterStore.create(counter.wrap(pool), url, true);
     Master[] self = new Master[1];
@@ -105,9 +121,13 @@ final class InJvmMasters implements AutoCloseable {
                     self[0].joinedNanos = System.nanoTime();
                   }
                 });
+    if (eventLog) {
+      builder.events(io.arbiter.jdbc.JdbcEventStore.create(store.dataSource(), store.dialect()));
+    }
     if (peerSecret != null) {
       builder.peerLink(
           io.arbiter.peer.PeerLinkConfig.builder(peerSecret)
+              .databaseStaleAfter(leaseTtl.multipliedBy(2).dividedBy(3)) // two renewals
               .bindHost("127.0.0.1")
               .advertisedHost("127.0.0.1")
               .build());
