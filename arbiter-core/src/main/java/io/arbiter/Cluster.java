@@ -98,7 +98,8 @@ public final class Cluster implements AutoCloseable {
                 b.eventStore,
                 b.eventLogConfig != null
                     ? b.eventLogConfig
-                    : defaultEventLogConfig(config, ticker, b.peerLink != null));
+                    : defaultEventLogConfig(
+                        config, ticker, b.peerLink != null || headsFromChangePoll(store)));
     this.peers =
         b.peerLink == null
             ? null
@@ -150,7 +151,11 @@ public final class Cluster implements AutoCloseable {
     if (peers == null || store.pushesChanges()) {
       // With a peer link, a store without push needs no poll: peers wake each other, and the
       // heartbeat reads the change epoch anyway.
-      subscription = store.subscribe(this::wakeClaims, config.changePollInterval());
+      subscription =
+          eventLog != null && headsFromChangePoll(store)
+              ? store.subscribe(
+                  this::wakeClaims, this::onPolledEventHead, config.changePollInterval())
+              : store.subscribe(this::wakeClaims, config.changePollInterval());
     }
   }
 
@@ -295,13 +300,31 @@ public final class Cluster implements AutoCloseable {
    * renewal, so the safety poll can be slow; with a peer link, publishes wake the readers over the
    * link, so a database without NOTIFY (MariaDB) needs no quick poll either.
    */
+  /**
+   * A store that polls for changes (MariaDB) and reads the event log's head in the same statement:
+   * the event log is fed by that poll and needs none of its own.
+   */
+  private static boolean headsFromChangePoll(ClusterStore store) {
+    return !store.pushesChanges() && store.pollReportsEventHead();
+  }
+
+  /** The head as the change poll read it; its send time moved onto this master's ticker. */
+  private void onPolledEventHead(long headSeq, long sentSystemNanos) {
+    long age = System.nanoTime() - sentSystemNanos;
+    eventLog.onHeartbeat(headSeq, ticker.nanos() - Math.max(0, age));
+  }
+
+  /**
+   * The event log's settings when the caller gives none: a long safety poll, and no short poll when
+   * something else wakes it (the peer link, or a change poll that reads the head).
+   */
   private static io.arbiter.events.EventLogConfig defaultEventLogConfig(
-      ClusterConfig config, Ticker ticker, boolean peerLink) {
+      ClusterConfig config, Ticker ticker, boolean wokenOtherwise) {
     io.arbiter.events.EventLogConfig.Builder b =
         io.arbiter.events.EventLogConfig.builder(config.memberName())
             .ticker(ticker)
             .safetyPollInterval(java.time.Duration.ofSeconds(60));
-    if (peerLink) {
+    if (wokenOtherwise) {
       b.pollInterval(java.time.Duration.ofSeconds(60));
     }
     return b.build();

@@ -63,9 +63,24 @@ class MultiProcessBalanceTest {
     }
     store = JdbcClusterStore.open(db.jdbcUrl(), null, null, LEASE_TTL, false);
     fleet = new MasterFleet(Path.of("target", "multi-process-balance", db.name()).toAbsolutePath());
-    List<String> args =
-        List.of("--db", db.jdbcUrl(), "--services", String.valueOf(SERVICES), "--tick", "100ms");
+    // As the demo runs them: a and b are web masters with the local force scheduler, c builds,
+    // and all three run the peer link.
+    String secret = java.util.UUID.randomUUID().toString();
     for (String name : List.of("a", "b", "c")) {
+      List<String> args =
+          List.of(
+              "--db",
+              db.jdbcUrl(),
+              "--services",
+              String.valueOf(SERVICES),
+              "--tick",
+              "100ms",
+              "--tags",
+              name.equals("c") ? "builder" : "web",
+              "--local-service",
+              "force-scheduler:web",
+              "--peer-secret",
+              secret);
       fleet.start(name, args);
     }
     awaitBalancedAndTicking(3);
@@ -122,6 +137,10 @@ class MultiProcessBalanceTest {
       awaitBalancedAndTicking(3);
     }
     assertNoLongGapsAndSafe(from);
+    assertThat(store.facts().assignment().local())
+        .as("the local force scheduler, on every web master again")
+        .hasSize(1)
+        .allSatisfy((service, on) -> assertThat(on).containsExactlyInAnyOrder("a", "b"));
   }
 
   // ---- helpers ----
@@ -156,16 +175,24 @@ class MultiProcessBalanceTest {
         .until(
             () -> {
               ClusterFacts facts = store.facts();
+              // The local force scheduler holds no claim and writes no ticks: not counted.
               return facts.members().size() == members
-                  && facts.services().size() == SERVICES
+                  && claimed(facts).size() == SERVICES
                   && ClusterAdmin.isBalanced(facts)
                   && everyServiceTickedSince(facts);
             });
   }
 
+  /** The clustered services, without the local ones. */
+  private static List<ClusterFacts.Service> claimed(ClusterFacts facts) {
+    return facts.services().stream()
+        .filter(s -> !facts.assignment().local().containsKey(s.name()))
+        .toList();
+  }
+
   private boolean everyServiceTickedSince(ClusterFacts facts) throws SQLException {
     try (Connection c = db.connect()) {
-      for (ClusterFacts.Service s : facts.services()) {
+      for (ClusterFacts.Service s : claimed(facts)) {
         try (PreparedStatement ps =
             c.prepareStatement(
                 "SELECT COUNT(*) FROM " + TickHistory.TABLE + " WHERE service = ? AND token = ?")) {

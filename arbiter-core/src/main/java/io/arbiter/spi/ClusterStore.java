@@ -169,6 +169,34 @@ public interface ClusterStore extends AutoCloseable {
    */
   AutoCloseable subscribe(Runnable onChange, Duration pollInterval);
 
+  /** Hears the event log's head from a store's change poll. */
+  @FunctionalInterface
+  interface EventHeadListener {
+    /**
+     * The log's head was {@code headSeq} when read by a statement sent at {@code sentNanos} (on
+     * {@link System#nanoTime()}).
+     */
+    void onEventHead(long headSeq, long sentNanos);
+  }
+
+  /**
+   * True if a subscription that polls (see {@link #pushesChanges()}) also reads the cluster event
+   * log's head in the same statement and reports it to {@link #subscribe(Runnable,
+   * EventHeadListener, Duration)}; then the event log needs no poll of its own.
+   */
+  default boolean pollReportsEventHead() {
+    return false;
+  }
+
+  /**
+   * As {@link #subscribe(Runnable, Duration)}, and, where {@link #pollReportsEventHead()}, calls
+   * {@code onEventHead} after every poll.
+   */
+  default AutoCloseable subscribe(
+      Runnable onChange, EventHeadListener onEventHead, Duration pollInterval) {
+    return subscribe(onChange, pollInterval);
+  }
+
   @Override
   void close();
 }

@@ -1,5 +1,6 @@
 package io.arbiter.jdbc;
 
+import io.arbiter.spi.ClusterStore;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -35,8 +36,16 @@ abstract class ChangeWatcher implements AutoCloseable, Runnable {
     return new Listening(dataSource, onChange);
   }
 
-  static ChangeWatcher polling(DataSource dataSource, Runnable onChange, Duration interval) {
-    return new Polling(dataSource, onChange, interval);
+  /**
+   * Polls the change epoch every {@code interval}; with {@code onEventHead} (may be null) the same
+   * statement reads the event log's head, so that a master's event log needs no poll of its own.
+   */
+  static ChangeWatcher polling(
+      DataSource dataSource,
+      Runnable onChange,
+      ClusterStore.EventHeadListener onEventHead,
+      Duration interval) {
+    return new Polling(dataSource, onChange, onEventHead, interval);
   }
 
   void start() {
@@ -114,19 +123,31 @@ abstract class ChangeWatcher implements AutoCloseable, Runnable {
   }
 
   private static final class Polling extends ChangeWatcher {
+    private static final String EPOCH = "SELECT epoch FROM arbiter_change WHERE id = 1";
+    private static final String EPOCH_AND_EVENT_HEAD =
+        "SELECT c.epoch, h.last_seq FROM arbiter_change c CROSS JOIN arbiter_event_head h"
+            + " WHERE c.id = 1 AND h.id = 1";
+
+    private final ClusterStore.EventHeadListener onEventHead;
     private final long intervalMillis;
     private long lastEpoch = Long.MIN_VALUE;
 
-    Polling(DataSource dataSource, Runnable onChange, Duration interval) {
+    Polling(
+        DataSource dataSource,
+        Runnable onChange,
+        ClusterStore.EventHeadListener onEventHead,
+        Duration interval) {
       super(dataSource, onChange);
+      this.onEventHead = onEventHead;
       this.intervalMillis = Math.max(1, interval.toMillis());
     }
 
     @Override
     void watch(Connection c) throws SQLException {
       try (PreparedStatement ps =
-          c.prepareStatement("SELECT epoch FROM arbiter_change WHERE id = 1")) {
+          c.prepareStatement(onEventHead == null ? EPOCH : EPOCH_AND_EVENT_HEAD)) {
         while (running()) {
+          long sent = System.nanoTime();
           try (ResultSet rs = ps.executeQuery()) {
             if (rs.next()) {
               long epoch = rs.getLong(1);
@@ -134,6 +155,9 @@ abstract class ChangeWatcher implements AutoCloseable, Runnable {
                 onChange.run();
               }
               lastEpoch = epoch;
+              if (onEventHead != null) {
+                onEventHead.onEventHead(rs.getLong(2), sent);
+              }
             }
           }
           sleep(intervalMillis);

@@ -777,10 +777,21 @@ public final class JdbcClusterStore implements ClusterStore {
 
   @Override
   public AutoCloseable subscribe(Runnable onChange, Duration pollInterval) {
+    return subscribe(onChange, null, pollInterval);
+  }
+
+  @Override
+  public boolean pollReportsEventHead() {
+    return !dialect.supportsPushNotification();
+  }
+
+  @Override
+  public AutoCloseable subscribe(
+      Runnable onChange, EventHeadListener onEventHead, Duration pollInterval) {
     ChangeWatcher watcher =
         dialect.supportsPushNotification()
             ? ChangeWatcher.listening(dataSource, onChange)
-            : ChangeWatcher.polling(dataSource, onChange, pollInterval);
+            : ChangeWatcher.polling(dataSource, onChange, onEventHead, pollInterval);
     watcher.start();
     return watcher;
   }

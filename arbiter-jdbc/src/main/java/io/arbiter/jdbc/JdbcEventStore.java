@@ -151,7 +151,7 @@ public final class JdbcEventStore implements EventStore {
 
   @Override
   public List<Event> read(long afterSeq, int limit) {
-    return inTransaction(
+    return oneStatement(
         "reading the event log after seq " + afterSeq,
         c -> {
           List<Event> events = new ArrayList<>();
@@ -177,7 +177,7 @@ public final class JdbcEventStore implements EventStore {
 
   @Override
   public long head() {
-    return inTransaction("reading the event log's head", JdbcEventStore::head);
+    return oneStatement("reading the event log's head", JdbcEventStore::head);
   }
 
   /** The head, read on the caller's connection (for a heartbeat that batches its statements). */
@@ -193,7 +193,7 @@ public final class JdbcEventStore implements EventStore {
 
   @Override
   public void savePosition(String member, long deliveredSeq) {
-    inTransaction(
+    oneStatement(
         "saving the event log position of " + member,
         c -> {
           try (PreparedStatement ps = c.prepareStatement(dialect.upsertEventPosition())) {
@@ -207,7 +207,7 @@ public final class JdbcEventStore implements EventStore {
 
   @Override
   public OptionalLong position(String member) {
-    return inTransaction(
+    return oneStatement(
         "reading the event log position of " + member,
         c -> {
           try (PreparedStatement ps =
@@ -223,7 +223,7 @@ public final class JdbcEventStore implements EventStore {
 
   @Override
   public List<ConsumerPosition> positions() {
-    return inTransaction(
+    return oneStatement(
         "reading the event log positions",
         c -> {
           List<ConsumerPosition> out = new ArrayList<>();
@@ -300,6 +300,11 @@ public final class JdbcEventStore implements EventStore {
     if (ownsDataSource && dataSource instanceof HikariDataSource h) {
       h.close();
     }
+  }
+
+  /** One statement, in auto-commit: one round trip for each read and each position saved. */
+  private <T> T oneStatement(String what, Transactions.Work<T> work) {
+    return transactions.oneStatement(what, work);
   }
 
   private <T> T inTransaction(String what, Transactions.Work<T> work) {

@@ -58,6 +58,23 @@ final class Transactions {
   }
 
   /**
+   * Runs one statement on a pooled connection: auto-commit, so one round trip, without the
+   * BEGIN/COMMIT a transaction costs (a caller's pool that hands out connections without
+   * auto-commit gets a commit after it).
+   */
+  <T> T oneStatement(String what, Work<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      T result = work.apply(c);
+      if (!c.getAutoCommit()) {
+        c.commit();
+      }
+      return result;
+    } catch (SQLException e) {
+      throw SqlFailures.translate(what, database, e);
+    }
+  }
+
+  /**
    * Checks (and, when allowed, creates or upgrades) the schema under the database's schema lock, so
    * that masters starting together do not create it twice.
    */

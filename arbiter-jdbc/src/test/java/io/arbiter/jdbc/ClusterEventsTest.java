@@ -81,11 +81,50 @@ class ClusterEventsTest {
     assertThat(cacheB.get("x", k -> "v" + loads.incrementAndGet())).isNotEqualTo(cached);
   }
 
+  /**
+   * MariaDB has no push and here no peer link: the change poll (every 50 ms) reads the log's head
+   * in the same statement, so the log needs no poll of its own and still hears of events within a
+   * poll, long before the next heartbeat (every 3 s with this lease).
+   */
+  @Test
+  void onMariaDbWithoutAPeerLinkTheChangePollWakesAndConfirmsTheEventLog() throws Exception {
+    java.util.Optional<String> mariaDb = TestDatabases.env(TestDatabases.MARIADB_ENV);
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        mariaDb.isPresent(), "set ARBITER_TEST_MARIADB_URL to run this on MariaDB");
+    db.close();
+    db = TestDatabases.fresh("MariaDB", mariaDb.get());
+    Duration ttl = Duration.ofSeconds(9);
+    Cluster a = master("a", ttl);
+    Cluster b = master("b", ttl);
+    assertThat(a.awaitActive(Duration.ofSeconds(10))).isTrue();
+    assertThat(b.awaitActive(Duration.ofSeconds(10))).isTrue();
+    EventLog logA = a.events().orElseThrow();
+    EventLog logB = b.events().orElseThrow();
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> logB.confirmedWithin(Duration.ofMillis(500)));
+    Thread.sleep(2_000); // quiet; heartbeats alone (every 3 s) could not keep a 500 ms bound
+    assertThat(logB.confirmedWithin(Duration.ofMillis(500))).as("confirmed by the poll").isTrue();
+
+    List<Long> millis = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      long sent = System.nanoTime();
+      long seq = logA.publish("t", "k" + i, new byte[] {1});
+      assertThat(logB.awaitDelivered(seq, Duration.ofSeconds(10))).isTrue();
+      millis.add((System.nanoTime() - sent) / 1_000_000);
+      Thread.sleep(700);
+    }
+    assertThat(millis).as("publish to delivery on the other master, ms").allMatch(ms -> ms < 1000);
+  }
+
   private Cluster master(String name) {
-    JdbcClusterStore store = closeLater(JdbcClusterStore.open(db.jdbcUrl(), null, null, TTL, true));
+    return master(name, TTL);
+  }
+
+  private Cluster master(String name, Duration ttl) {
+    JdbcClusterStore store = closeLater(JdbcClusterStore.open(db.jdbcUrl(), null, null, ttl, true));
     Cluster c =
         closeLater(
-            Cluster.builder(store, ClusterConfig.builder(name).leaseTtl(TTL).build())
+            Cluster.builder(store, ClusterConfig.builder(name).leaseTtl(ttl).build())
                 .events(JdbcEventStore.create(store.dataSource(), store.dialect()))
                 .build());
     c.start();

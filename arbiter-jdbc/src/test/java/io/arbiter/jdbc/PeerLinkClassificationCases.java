@@ -13,11 +13,14 @@ import io.arbiter.peer.PeerLinkConfig;
 import io.arbiter.peer.PeerLinkListener;
 import io.arbiter.peer.PeerView;
 import io.arbiter.testkit.FaultProxy;
+import io.arbiter.testkit.RecordingService;
 import io.arbiter.testkit.TestDatabase;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
@@ -38,6 +41,10 @@ abstract class PeerLinkClassificationCases {
 
   private final List<AutoCloseable> resources = new ArrayList<>();
   private final String prefix = "p" + UUID.randomUUID().toString().substring(0, 6) + "-";
+  private final RecordingService.Ledger ledger = new RecordingService.Ledger();
+
+  /** Services every master registers, so that a wrong failover would show as a move. */
+  private static final List<String> SERVICES = List.of("s1", "s2", "s3", "s4", "s5", "s6");
 
   /** The database the three masters share. */
   protected abstract TestDatabase database();
@@ -51,6 +58,7 @@ abstract class PeerLinkClassificationCases {
         // keep closing the rest
       }
     }
+    assertThat(ledger.overlaps()).as("moments with two masters running one service").isEmpty();
   }
 
   private <T extends AutoCloseable> T closeLater(T resource) {
@@ -74,9 +82,12 @@ abstract class PeerLinkClassificationCases {
       databaseProxy = closeLater(FaultProxy.forUrl(database().jdbcUrl()));
       String url = databaseProxy.jdbcUrl(database().jdbcUrl());
       JdbcClusterStore store = closeLater(JdbcClusterStore.open(url, null, null, TTL, true));
-      cluster =
-          closeLater(
-              Cluster.builder(store, ClusterConfig.builder(name).leaseTtl(TTL).build()).build());
+      Cluster.Builder builder =
+          Cluster.builder(store, ClusterConfig.builder(name).leaseTtl(TTL).build());
+      for (String service : SERVICES) {
+        builder.service(prefix + service, new RecordingService(ledger));
+      }
+      cluster = closeLater(builder.build());
       cluster.start();
       assertThat(cluster.awaitActive(Duration.ofSeconds(10))).isTrue();
       directory = JdbcPeerDirectory.of(store, url);
@@ -125,6 +136,17 @@ abstract class PeerLinkClassificationCases {
     Optional<PeerClassification> sees(Master other) {
       return link.view(other.name).map(PeerView::classification);
     }
+  }
+
+  /** Service → the member running it now, with its token (a failover would change both). */
+  private Map<String, String> owners() {
+    Map<String, String> out = new TreeMap<>();
+    for (String s : SERVICES) {
+      ledger
+          .running(prefix + s)
+          .ifPresent(c -> out.put(s, c.member().name() + "@" + c.token().value()));
+    }
+    return out;
   }
 
   private List<Master> threeMasters() throws Exception {
@@ -198,6 +220,14 @@ abstract class PeerLinkClassificationCases {
     Master b = ms.get(1);
     Master c = ms.get(2);
 
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> SERVICES.stream().allMatch(s -> ledger.runningOn(prefix + s).isPresent()));
+    Map<String, String> owners = owners();
+    assertThat(owners.values())
+        .as("a runs some of the services")
+        .anySatisfy(v -> assertThat(v).startsWith(a.name + "@"));
+
     a.linkProxy.mode(FaultProxy.Mode.BLACKHOLE);
     long cut = System.nanoTime();
     awaitSees(b, a, PeerClassification.PARTITIONED_FROM_ME, Duration.ofSeconds(4));
@@ -211,6 +241,7 @@ abstract class PeerLinkClassificationCases {
     assertThat(b.sees(a)).contains(PeerClassification.PARTITIONED_FROM_ME);
     assertThat(a.sees(b)).contains(PeerClassification.ALIVE);
     assertThat(b.sees(c)).contains(PeerClassification.ALIVE);
+    assertThat(owners()).as("who runs what, after a lease's time partitioned").isEqualTo(owners);
 
     a.linkProxy.mode(FaultProxy.Mode.OPEN);
     awaitSees(b, a, PeerClassification.ALIVE, Duration.ofSeconds(5));
