@@ -42,12 +42,15 @@ class BalancerTest {
     assertThat(a.owners().values()).containsOnly("web-2");
   }
 
+  private static List<ServiceSpec> tenThousandServices() {
+    return java.util.stream.IntStream.range(0, 10_000)
+        .mapToObj(i -> ServiceSpec.of("service-" + i))
+        .toList();
+  }
+
   @Test
   void tenThousandServicesOnTenMastersMeetTheBalanceAndMovementTargets() {
-    List<ServiceSpec> services =
-        java.util.stream.IntStream.range(0, 10_000)
-            .mapToObj(i -> ServiceSpec.of("service-" + i))
-            .toList();
+    List<ServiceSpec> services = tenThousandServices();
     List<MemberSpec> nine =
         java.util.stream.IntStream.range(0, 9).mapToObj(i -> MemberSpec.of("master-" + i)).toList();
     List<MemberSpec> ten = new java.util.ArrayList<>(nine);
@@ -71,10 +74,7 @@ class BalancerTest {
 
   @Test
   void whenOneOfTenMastersLeavesItsServicesMoveAndFewOthers() {
-    List<ServiceSpec> services =
-        java.util.stream.IntStream.range(0, 10_000)
-            .mapToObj(i -> ServiceSpec.of("service-" + i))
-            .toList();
+    List<ServiceSpec> services = tenThousandServices();
     List<MemberSpec> ten =
         java.util.stream.IntStream.range(0, 10)
             .mapToObj(i -> MemberSpec.of("master-" + i))
