@@ -138,6 +138,14 @@ abstract class PeerLinkClassificationCases {
     }
   }
 
+  /** This test's services are owned where the balancer wants them (the database is shared). */
+  private boolean assignmentCarriedOut(io.arbiter.spi.ClusterFacts facts) {
+    Map<String, String> want = facts.assignment().owners();
+    return facts.services().stream()
+        .filter(s -> s.name().startsWith(prefix))
+        .allMatch(s -> s.owner().map(o -> o.name().equals(want.get(s.name()))).orElse(false));
+  }
+
   /** Service → the member running it now, with its token (a failover would change both). */
   private Map<String, String> owners() {
     Map<String, String> out = new TreeMap<>();
@@ -220,9 +228,17 @@ abstract class PeerLinkClassificationCases {
     Master b = ms.get(1);
     Master c = ms.get(2);
 
+    // Settled first: the balancer's assignment carried out, so that nothing moves on its own.
+    JdbcClusterStore admin =
+        closeLater(JdbcClusterStore.open(database().jdbcUrl(), null, null, TTL, false));
     await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> SERVICES.stream().allMatch(s -> ledger.runningOn(prefix + s).isPresent()));
+        .atMost(Duration.ofSeconds(20))
+        .ignoreExceptions()
+        .until(
+            () ->
+                assignmentCarriedOut(admin.facts())
+                    && SERVICES.stream().allMatch(s -> ledger.runningOn(prefix + s).isPresent())
+                    && !a.cluster.runningServices().isEmpty());
     Map<String, String> owners = owners();
     assertThat(owners.values())
         .as("a runs some of the services")
