@@ -106,6 +106,11 @@ class PeerLinkedClusterTest {
     await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> sees(third, staying.config().memberName(), PeerClassification.ALIVE));
+    // And the other way: the publisher's own link to the newcomer is up (a peer dialing in before
+    // the newcomer's directory lists it is turned away and dials again; wake-ups wait for that).
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .until(() -> sees(staying, "c", PeerClassification.ALIVE));
     third.events().orElseThrow().subscribe("t", e -> {});
     long worst = 0;
     for (int i = 0; i < 3; i++) {
