@@ -330,11 +330,7 @@ public final class JdbcSessionStore implements SessionStore {
             for (int i = 0; i < params.length; i++) {
               ps.setObject(i + 1, params[i]);
             }
-            int rows = ps.executeUpdate();
-            if (!c.getAutoCommit()) {
-              c.commit(); // a caller's pool may hand out connections without auto-commit
-            }
-            return rows;
+            return ps.executeUpdate();
           } catch (SQLException e) {
             if (dialect.isForeignKeyViolation(e)) {
               throw new ForeignKeyViolation(e);
@@ -344,8 +340,9 @@ public final class JdbcSessionStore implements SessionStore {
         });
   }
 
+  /** One statement in auto-commit (committed for a caller's pool that hands out none). */
   private <T> T inConnection(String what, Transactions.Work<T> work) {
-    return transactions.inAutoCommit(what, work);
+    return transactions.oneStatement(what, work);
   }
 
   private <T> T inTransaction(String what, Transactions.Work<T> work) {
