@@ -17,6 +17,11 @@ import java.util.OptionalLong;
  * is all it needs to resume. (A log that allocated numbers from a database sequence would break
  * this: a transaction holding 7 can commit after one holding 8 was read.)
  *
+ * <p>And its twin for reads: <b>{@link #read} skips a number only if that event is gone for
+ * good</b> (purged by retention). A database whose snapshots can show an event without the one just
+ * below it (InnoDB's can, for a moment) must not pass that gap on: the JDBC store reads again and
+ * returns only what both reads agree on.
+ *
  * <p>Methods throw {@link io.arbiter.StoreUnavailableException} when the database does not answer
  * (transient: retry) and {@link io.arbiter.events.InvalidEventException} for an event over a limit.
  */
@@ -36,7 +41,10 @@ public interface EventStore extends AutoCloseable {
    */
   long publish(Connection transaction, String publisher, String topic, String key, byte[] payload);
 
-  /** Up to {@code limit} events with a sequence above {@code afterSeq}, in sequence order. */
+  /**
+   * Up to {@code limit} events with a sequence above {@code afterSeq}, in sequence order, skipping
+   * no number that a later read could still return.
+   */
   List<Event> read(long afterSeq, int limit);
 
   /** The sequence of the newest committed event (0 for an empty log). */

@@ -81,7 +81,9 @@ public final class ArbiterDataSources {
     hc.setConnectionTimeout(Math.max(250, ttlMillis / 3));
     hc.setValidationTimeout(Math.max(250, ttlMillis / 3));
     hc.setKeepaliveTime(Duration.ofSeconds(30).toMillis());
-    long socketMillis = Math.max(1000, ttlMillis);
+    // Above the 1 s lock timeout of the session: a long lock wait ends in the server's clear error
+    // (and a retry), not in a client-side socket timeout that breaks the connection.
+    long socketMillis = Math.max(2000, ttlMillis);
     if (url.startsWith("jdbc:postgresql:")) {
       int seconds = (int) Math.max(1, (socketMillis + 999) / 1000);
       hc.addDataSourceProperty("connectTimeout", String.valueOf(seconds));

@@ -30,6 +30,11 @@ import javax.sql.DataSource;
  * hundred microseconds of lock time when on its own, and a publish inside a caller's transaction
  * should come last in it.
  *
+ * <p><b>Snapshots.</b> In-order commits are not quite enough on MariaDB, whose InnoDB can take a
+ * read snapshot that shows an event but not the one below it, committed a moment earlier. {@link
+ * #read} therefore reads again when it finds a gap and trusts a gap only if the new snapshot shows
+ * it too ({@link ReadGaps}); a purge is the only gap that survives.
+ *
  * <p><b>Wake-ups.</b> On PostgreSQL each publish also NOTIFYs {@value
  * PostgresDialect#EVENT_CHANNEL} (delivered at commit), which {@link #listen} turns into wake-ups;
  * MariaDB has no push and readers poll.
@@ -39,6 +44,7 @@ public final class JdbcEventStore implements EventStore {
       "SELECT seq, topic, event_key, payload, publisher, created_at FROM arbiter_event"
           + " WHERE seq > ? ORDER BY seq LIMIT ?";
   private static final String HEAD = "SELECT last_seq FROM arbiter_event_head WHERE id = 1";
+  private static final int PUBLISH_ATTEMPTS = 3;
 
   private final DataSource dataSource;
   private final Dialect dialect;
@@ -109,9 +115,28 @@ public final class JdbcEventStore implements EventStore {
     return maxPayloadBytes;
   }
 
+  /**
+   * Publishes in a transaction of its own. A wait for the head row longer than the pool's lock
+   * timeout (1 s) rolls back and tries again, up to {@value #PUBLISH_ATTEMPTS} times in all: the
+   * failed attempt published nothing, so a retry cannot publish twice.
+   */
   @Override
   public long publish(String publisher, String topic, String key, byte[] payload) {
     EventLimits.check(topic, key, payload, maxPayloadBytes);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return publishOnce(publisher, topic, key, payload);
+      } catch (SQLException e) {
+        if (attempt < PUBLISH_ATTEMPTS && SqlFailures.isLockTimeout(e)) {
+          continue;
+        }
+        throw SqlFailures.translate("publishing an event on '" + topic + "'", database, e);
+      }
+    }
+  }
+
+  private long publishOnce(String publisher, String topic, String key, byte[] payload)
+      throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       boolean autoCommit = c.getAutoCommit();
       if (autoCommit && dialect.insertsEventInOneStatement()) {
@@ -129,8 +154,6 @@ public final class JdbcEventStore implements EventStore {
       } finally {
         c.setAutoCommit(autoCommit);
       }
-    } catch (SQLException e) {
-      throw SqlFailures.translate("publishing an event on '" + topic + "'", database, e);
     }
   }
 
@@ -149,8 +172,22 @@ public final class JdbcEventStore implements EventStore {
     }
   }
 
+  /**
+   * Up to {@code limit} events after {@code afterSeq}, in order. A number is skipped only if it is
+   * gone for good (purged): a read that finds a gap reads again with a new snapshot, and returns
+   * only what the two reads agree on ({@link ReadGaps}).
+   */
   @Override
   public List<Event> read(long afterSeq, int limit) {
+    List<Event> first = readOnce(afterSeq, limit);
+    if (!ReadGaps.hasGap(afterSeq, first)) {
+      return first;
+    }
+    List<Event> again = readOnce(afterSeq, limit);
+    return ReadGaps.confirmedPrefix(afterSeq, first, again);
+  }
+
+  private List<Event> readOnce(long afterSeq, int limit) {
     return oneStatement(
         "reading the event log after seq " + afterSeq,
         c -> {

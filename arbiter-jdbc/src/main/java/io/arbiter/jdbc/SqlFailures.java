@@ -42,6 +42,14 @@ final class SqlFailures {
     return new ArbiterException(detail + " (SQLSTATE " + state + ")", e);
   }
 
+  /**
+   * True if {@code e} is a lock wait that ran out (PostgreSQL's lock_timeout, MariaDB's
+   * innodb_lock_wait_timeout): the statement did nothing, and the transaction can be tried again.
+   */
+  static boolean isLockTimeout(SQLException e) {
+    return "55P03".equals(e.getSQLState()) || e.getErrorCode() == 1205;
+  }
+
   private static boolean isTransient(SQLException e, String state) {
     return state.isEmpty() // no SQL error at all: the driver lost or closed the connection
         || e instanceof SQLTransientException
