@@ -58,7 +58,6 @@ final class ReadGaps {
       return false; // the first read stopped before the gap's end: it says nothing about it
     }
     int i = Arrays.binarySearch(firstSeqs, from);
-    int insertion = i >= 0 ? i : -i - 1;
-    return i < 0 && firstSeqs[insertion] > to;
+    return i < 0 && firstSeqs[-i - 1] > to; // from is absent, and so is everything up to to
   }
 }

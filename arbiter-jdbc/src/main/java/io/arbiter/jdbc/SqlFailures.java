@@ -58,10 +58,10 @@ final class SqlFailures {
         || state.startsWith("08") // connection exception
         || state.startsWith("40") // serialization failure, deadlock: retry
         || state.startsWith("57") // operator intervention: shutdown, cannot connect now
-        || state.startsWith("55") // lock not available (lock_timeout)
+        || state.startsWith("55") // object not in prerequisite state, lock_timeout among them
         || state.startsWith("53") // insufficient resources
         || state.equals("HY000") && e.getErrorCode() == 1213 // MariaDB deadlock
-        || e.getErrorCode() == 1205 // MariaDB lock wait timeout
+        || isLockTimeout(e)
         || e.getErrorCode() == 2013
         || e.getErrorCode() == 2006; // lost connection / server gone away
   }
