@@ -27,7 +27,7 @@ public final class ClusterAdmin {
    * keeps running, empty, so it can be stopped or upgraded without a failover. Local services stop
    * there too. Survives restarts of that master.
    *
-   * @throws ArbiterException if no master has that name
+   * @throws UnknownMemberException if no master has that name
    */
   public void drain(String member) {
     if (!store.setDraining(member, true)) {
@@ -46,8 +46,10 @@ public final class ClusterAdmin {
    * Asks for {@code service} to run on {@code member}. The request stays (like a pin) while that
    * master is live and not draining; {@link #unmove} gives the service back to the balancer.
    *
-   * @throws ArbiterException naming the rule if the target is not live, is draining, or the
-   *     service's rules (required tag, pin, anti-affinity) forbid it
+   * @throws UnknownServiceException if no service has that name
+   * @throws UnknownMemberException if no live master has that name
+   * @throws MoveRefusedException naming the rule if the target is draining, or the service is
+   *     local, or its rules (required tag, pin, anti-affinity) forbid it
    */
   public void move(String service, String member) {
     ClusterFacts facts = store.facts();
@@ -62,7 +64,9 @@ public final class ClusterAdmin {
             .findFirst()
             .orElseThrow(
                 () ->
-                    new ArbiterException(
+                    new UnknownMemberException(
+                        member,
+                        facts.members().stream().map(ClusterFacts.Member::name).toList(),
                         "cannot move "
                             + service
                             + " to "
@@ -72,26 +76,25 @@ public final class ClusterAdmin {
                             + ")"));
     MemberSpec spec = target.spec();
     if (spec.draining()) {
-      throw new ArbiterException(
-          "cannot move " + service + " to " + member + ": it is draining (undrain it first)");
+      throw new MoveRefusedException(
+          service,
+          member,
+          MoveRefusedException.Rule.TARGET_DRAINING,
+          "it is draining (undrain it first)");
     }
     if (s.spec().placement().local()) {
-      throw new ArbiterException(
-          "cannot move " + service + ": it is a local service, it runs on every matching master");
+      throw new MoveRefusedException(
+          service,
+          member,
+          MoveRefusedException.Rule.LOCAL_SERVICE,
+          "it is a local service, it runs on every matching master");
     }
     if (!s.spec().placement().allows(spec)) {
-      throw new ArbiterException(
-          "cannot move "
-              + service
-              + " to "
-              + member
-              + ": its rules forbid it ("
-              + describe(s)
-              + "; "
-              + member
-              + " has tags "
-              + spec.tags()
-              + ")");
+      throw new MoveRefusedException(
+          service,
+          member,
+          MoveRefusedException.Rule.PLACEMENT,
+          "its rules forbid it (" + describe(s) + "; " + member + " has tags " + spec.tags() + ")");
     }
     Optional<String> group = s.spec().placement().antiAffinityGroup();
     if (group.isPresent()) {
@@ -100,16 +103,11 @@ public final class ClusterAdmin {
         if (!other.name().equals(service)
             && group.equals(other.spec().placement().antiAffinityGroup())
             && member.equals(now.owners().get(other.name()))) {
-          throw new ArbiterException(
-              "cannot move "
-                  + service
-                  + " to "
-                  + member
-                  + ": "
-                  + other.name()
-                  + " of the same anti-affinity group '"
-                  + group.get()
-                  + "' runs there");
+          throw new MoveRefusedException(
+              service,
+              member,
+              MoveRefusedException.Rule.ANTI_AFFINITY,
+              other.name() + " of the same anti-affinity group '" + group.get() + "' runs there");
         }
       }
     }
@@ -164,17 +162,12 @@ public final class ClusterAdmin {
     return String.join(", ", rules);
   }
 
-  private static ArbiterException unknownMember(String member) {
-    return new ArbiterException(
-        "no master named " + member + " (see `arbiter status` for the members)");
+  private static UnknownMemberException unknownMember(String member) {
+    return new UnknownMemberException(
+        member, List.of(), "no master named " + member + " (see `arbiter status` for the members)");
   }
 
-  private static ArbiterException unknownService(String service, ClusterFacts facts) {
-    return new ArbiterException(
-        "no service named "
-            + service
-            + " ("
-            + facts.services().size()
-            + " services registered; see `arbiter status`)");
+  private static UnknownServiceException unknownService(String service, ClusterFacts facts) {
+    return new UnknownServiceException(service, facts.services().size());
   }
 }

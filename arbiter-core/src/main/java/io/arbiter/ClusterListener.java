@@ -1,8 +1,8 @@
 package io.arbiter;
 
 /**
- * Hears a member's lease events, for metrics, audit logs and the chaos checker's history. Called on
- * Arbiter's own threads: return quickly and do not throw.
+ * Hears a member's lease events and state changes, for metrics, audit logs, a dashboard and the
+ * chaos checker's history. Called on Arbiter's own threads: return quickly and do not throw.
  */
 public interface ClusterListener {
   /**
@@ -16,4 +16,10 @@ public interface ClusterListener {
 
   /** {@code member} gave up its lease and told its services to stop. */
   default void fenced(MemberId member, String reason) {}
+
+  /**
+   * This master's state changed (joining, active, suspect, fenced and rejoining, failed, stopped):
+   * see {@link MemberStateChange}. Called after the change, in the order the changes happened.
+   */
+  default void stateChanged(MemberStateChange change) {}
 }

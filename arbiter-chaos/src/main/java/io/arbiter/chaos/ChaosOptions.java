@@ -1,7 +1,6 @@
 package io.arbiter.chaos;
 
 import io.arbiter.InvalidConfigException;
-import io.arbiter.PlantedBugs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,6 +35,21 @@ public record ChaosOptions(
     Duration tick,
     Duration work,
     Path workDir) {
+  /**
+   * The safety mechanisms a run can break on purpose (`--plant-bug`), to prove that a checker
+   * catches what they prevent. The masters get them as the system property {@code
+   * arbiter.plantedBugs}, which the engine reads once at start.
+   */
+  public static final List<String> PLANTED_BUGS =
+      List.of("skip-fence", "no-self-fence", "wall-clock-lease");
+
+  /** Fails with a message naming the known labels when {@code label} is not one of them. */
+  public static void validatePlantedBug(String label) {
+    if (!PLANTED_BUGS.contains(label)) {
+      throw new InvalidConfigException(
+          "--plant-bug", label, "must be one of " + String.join(", ", PLANTED_BUGS));
+    }
+  }
 
   public static final int DEFAULT_MASTERS = 5;
   public static final int DEFAULT_SERVICES = 12;
@@ -169,7 +183,7 @@ public record ChaosOptions(
       if (work.isNegative()) {
         throw new InvalidConfigException("--work", work, "must not be negative");
       }
-      plantedBugs.forEach(PlantedBugs.Bug::of); // an unknown name fails here, not in every master
+      plantedBugs.forEach(ChaosOptions::validatePlantedBug); // fails here, not in every master
       long s = seed != null ? seed : new java.security.SecureRandom().nextInt(Integer.MAX_VALUE);
       return new ChaosOptions(
           jdbcUrl,

@@ -133,18 +133,18 @@ public final class MasterCommand implements Callable<Integer> {
   static final class BugNames implements Iterable<String> {
     @Override
     public java.util.Iterator<String> iterator() {
-      return java.util.Arrays.stream(io.arbiter.PlantedBugs.Bug.values())
-          .map(io.arbiter.PlantedBugs.Bug::label)
-          .iterator();
+      return io.arbiter.chaos.ChaosOptions.PLANTED_BUGS.iterator();
     }
   }
 
   @Override
   public Integer call() throws Exception {
-    java.util.Set<io.arbiter.PlantedBugs.Bug> bugs =
-        java.util.EnumSet.noneOf(io.arbiter.PlantedBugs.Bug.class);
-    plantBugs.forEach(b -> bugs.add(io.arbiter.PlantedBugs.Bug.of(b)));
-    io.arbiter.PlantedBugs.plant(bugs);
+    if (!plantBugs.isEmpty()) {
+      // Read once by the engine and the fence when their classes load, which is after this.
+      // TODO(layout): chaos passes -Darbiter.plantedBugs to its master JVMs; then this goes.
+      plantBugs.forEach(io.arbiter.chaos.ChaosOptions::validatePlantedBug);
+      System.setProperty("arbiter.plantedBugs", String.join(",", plantBugs));
+    }
     String url = db.url("master");
     ClusterConfig config;
     try {

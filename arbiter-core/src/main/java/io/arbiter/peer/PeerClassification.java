@@ -42,7 +42,7 @@ public enum PeerClassification {
   }
 
   /** The classification of the two channels' facts; see the table in docs/peer-link.md. */
-  static PeerClassification of(boolean hasAddress, boolean aliveOnLink, Boolean renewing) {
+  public static PeerClassification of(boolean hasAddress, boolean aliveOnLink, Boolean renewing) {
     if (renewing == null) {
       return UNKNOWN;
     }

@@ -83,7 +83,8 @@ public final class PeerLinkConfig {
     return Optional.ofNullable(advertisedHost);
   }
 
-  byte[] secret() {
+  /** A copy of the shared secret, for the link that signs with it. Never log it. */
+  public byte[] secret() {
     return Arrays.copyOf(secret, secret.length);
   }
 

@@ -7,9 +7,11 @@ import static org.awaitility.Awaitility.await;
 import io.arbiter.ArbiterException;
 import io.arbiter.Cluster;
 import io.arbiter.ClusterConfig;
+import io.arbiter.ClusterListener;
 import io.arbiter.FencingTokenRejectedException;
 import io.arbiter.MemberNameInUseException;
 import io.arbiter.MemberState;
+import io.arbiter.MemberStateChange;
 import io.arbiter.ServiceContext;
 import io.arbiter.testkit.FaultProxy;
 import io.arbiter.testkit.RecordingService;
@@ -22,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,6 +41,9 @@ class ClusterEngineTest {
   private final List<AutoCloseable> resources = new ArrayList<>();
   private final String prefix = "e" + UUID.randomUUID().toString().substring(0, 6) + "-";
   private final RecordingService.Ledger ledger = new RecordingService.Ledger();
+
+  /** Each member's state changes as its ClusterListener heard them, in order. */
+  private final List<MemberStateChange> stateChanges = new CopyOnWriteArrayList<>();
 
   @BeforeAll
   static void createDatabase() {
@@ -57,6 +63,13 @@ class ClusterEngineTest {
     assertThat(ledger.overlaps()).as("moments with two members running one service").isEmpty();
   }
 
+  private List<String> transitionsOf(String name) {
+    return stateChanges.stream()
+        .filter(c -> c.memberName().equals(prefix + name))
+        .map(c -> c.from() + "->" + c.to() + ": " + c.reason())
+        .toList();
+  }
+
   private <T extends AutoCloseable> T closeLater(T resource) {
     resources.add(resource);
     return resource;
@@ -72,7 +85,14 @@ class ClusterEngineTest {
 
   private Cluster member(String name, String url, Duration ttl, String... services) {
     Cluster.Builder b =
-        Cluster.builder(store(url), ClusterConfig.builder(prefix + name).leaseTtl(ttl).build());
+        Cluster.builder(store(url), ClusterConfig.builder(prefix + name).leaseTtl(ttl).build())
+            .listener(
+                new ClusterListener() {
+                  @Override
+                  public void stateChanged(MemberStateChange change) {
+                    stateChanges.add(change);
+                  }
+                });
     for (String s : services) {
       b.service(prefix + s, new RecordingService(ledger));
     }
@@ -102,6 +122,8 @@ class ClusterEngineTest {
     assertThat(tookMillis).as("clean handoff, ms").isLessThan(2000);
     assertThat(b.tokenOf(prefix + "svc").orElseThrow().value()).isGreaterThan(tokenOnA);
     assertThat(a.state()).isEqualTo(MemberState.STOPPED);
+    assertThat(transitionsOf("a"))
+        .containsExactly("STARTING->ACTIVE: joined", "ACTIVE->STOPPED: closed: left the cluster");
   }
 
   @Test
@@ -146,6 +168,19 @@ class ClusterEngineTest {
     await().atMost(Duration.ofSeconds(15)).until(() -> a.state() == MemberState.ACTIVE);
     assertThat(a.member().orElseThrow().incarnation())
         .as("a new incarnation")
+        .isGreaterThan(incarnation);
+    // The listener heard the whole story, with reasons: joined, suspect on the first failed
+    // renewal, fenced when the lease ran out on a's own clock, rejoined as a new incarnation.
+    List<String> heard = transitionsOf("a");
+    assertThat(heard.get(0)).isEqualTo("STARTING->ACTIVE: joined");
+    assertThat(heard.get(1)).startsWith("ACTIVE->SUSPECT: lease renewal failed: ");
+    assertThat(heard.get(2)).startsWith("SUSPECT->FENCED: no successful renewal for ");
+    assertThat(heard.get(heard.size() - 1))
+        .isEqualTo("FENCED->ACTIVE: rejoined as a new incarnation");
+    List<MemberStateChange> ofA =
+        stateChanges.stream().filter(c -> c.memberName().equals(prefix + "a")).toList();
+    assertThat(ofA.get(2).incarnation().orElseThrow().incarnation()).isEqualTo(incarnation);
+    assertThat(ofA.get(ofA.size() - 1).incarnation().orElseThrow().incarnation())
         .isGreaterThan(incarnation);
     // Back in, A may get the service again from the balancer (a clean handoff, not an overlap:
     // the ledger's oracle checks that); either way exactly one of them runs it.

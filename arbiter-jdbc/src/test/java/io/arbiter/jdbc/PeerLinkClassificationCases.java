@@ -7,8 +7,8 @@ import io.arbiter.Cluster;
 import io.arbiter.ClusterConfig;
 import io.arbiter.MemberId;
 import io.arbiter.MemberState;
+import io.arbiter.internal.peer.PeerLinkEngine;
 import io.arbiter.peer.PeerClassification;
-import io.arbiter.peer.PeerLink;
 import io.arbiter.peer.PeerLinkConfig;
 import io.arbiter.peer.PeerLinkListener;
 import io.arbiter.peer.PeerView;
@@ -72,7 +72,7 @@ abstract class PeerLinkClassificationCases {
     final FaultProxy databaseProxy;
     final FaultProxy linkProxy;
     final Cluster cluster;
-    final PeerLink link;
+    final PeerLinkEngine link;
     final JdbcPeerDirectory directory;
     final AtomicReference<MemberId> lastIdentity = new AtomicReference<>();
     final List<String> lost = new CopyOnWriteArrayList<>();
@@ -92,7 +92,7 @@ abstract class PeerLinkClassificationCases {
       assertThat(cluster.awaitActive(Duration.ofSeconds(10))).isTrue();
       directory = JdbcPeerDirectory.of(store, url);
       link =
-          new PeerLink(
+          new PeerLinkEngine(
               PeerLinkConfig.builder(SECRET)
                   .bindHost("127.0.0.1")
                   .pingInterval(Duration.ofMillis(200))

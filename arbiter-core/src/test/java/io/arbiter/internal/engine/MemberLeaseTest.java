@@ -1,7 +1,9 @@
-package io.arbiter;
+package io.arbiter.internal.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.arbiter.MemberId;
+import io.arbiter.MemberState;
 import io.arbiter.time.Ticker;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -46,7 +48,7 @@ class MemberLeaseTest {
   @Test
   void onceFencedAnIncarnationIsNeverValidAgain() {
     lease.joined(m, now.get());
-    assertThat(lease.fence()).isEqualTo(m);
+    assertThat(lease.fence("test")).isEqualTo(m);
     assertThat(lease.state()).isEqualTo(MemberState.FENCED);
     assertThat(lease.isValid(m)).isFalse();
     assertThat(lease.renewed(m, now.get())).as("a renewal that lands after the fence").isFalse();
@@ -57,7 +59,7 @@ class MemberLeaseTest {
   @Test
   void aFailedRenewalMakesTheLeaseSuspectUntilTheNextSuccess() {
     lease.joined(m, now.get());
-    assertThat(lease.renewalFailed(m)).isTrue();
+    assertThat(lease.renewalFailed(m, "test")).isTrue();
     assertThat(lease.state()).isEqualTo(MemberState.SUSPECT);
     assertThat(lease.isValid(m)).as("still valid while suspect").isTrue();
     lease.renewed(m, now.get());

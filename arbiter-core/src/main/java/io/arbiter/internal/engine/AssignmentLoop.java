@@ -1,5 +1,10 @@
-package io.arbiter;
+package io.arbiter.internal.engine;
 
+import io.arbiter.ClusterConfig;
+import io.arbiter.FencingToken;
+import io.arbiter.MemberId;
+import io.arbiter.MemberState;
+import io.arbiter.StoreUnavailableException;
 import io.arbiter.balance.Assignment;
 import io.arbiter.spi.ClusterFacts;
 import io.arbiter.spi.ClusterStore;
@@ -55,7 +60,7 @@ final class AssignmentLoop implements Runnable {
   /** How long to let a burst of changes land before reading them. */
   private static final long COALESCE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
-  private final Cluster cluster;
+  private final ClusterEngine cluster;
   private final ClusterStore store;
   private final ClusterConfig config;
   private final MemberLease lease;
@@ -95,7 +100,7 @@ final class AssignmentLoop implements Runnable {
   private Map<String, String> lastUnplaceable = Map.of();
 
   AssignmentLoop(
-      Cluster cluster,
+      ClusterEngine cluster,
       ClusterStore store,
       ClusterConfig config,
       MemberLease lease,

@@ -1,5 +1,6 @@
-package io.arbiter.peer;
+package io.arbiter.internal.peer;
 
+import io.arbiter.peer.RejectReason;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;

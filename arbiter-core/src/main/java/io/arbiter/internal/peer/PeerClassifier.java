@@ -1,6 +1,10 @@
-package io.arbiter.peer;
+package io.arbiter.internal.peer;
 
 import io.arbiter.MemberId;
+import io.arbiter.peer.PeerClassification;
+import io.arbiter.peer.PeerDirectory;
+import io.arbiter.peer.PeerLinkConfig;
+import io.arbiter.peer.PeerView;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

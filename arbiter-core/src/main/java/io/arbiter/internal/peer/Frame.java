@@ -1,4 +1,4 @@
-package io.arbiter.peer;
+package io.arbiter.internal.peer;
 
 import java.util.Arrays;
 

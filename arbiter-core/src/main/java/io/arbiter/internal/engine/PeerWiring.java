@@ -1,7 +1,10 @@
-package io.arbiter;
+package io.arbiter.internal.engine;
 
+import io.arbiter.ArbiterException;
+import io.arbiter.Cluster;
+import io.arbiter.MemberId;
+import io.arbiter.internal.peer.PeerLinkEngine;
 import io.arbiter.peer.PeerDirectory;
-import io.arbiter.peer.PeerLink;
 import io.arbiter.peer.PeerLinkConfig;
 import io.arbiter.peer.PeerLinkListener;
 import io.arbiter.spi.ClusterStore;
@@ -13,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Connects a {@link Cluster} to its {@link PeerLink}: the link learns the members from the
+ * Connects a {@link Cluster} to its {@link PeerLinkEngine}: the link learns the members from the
  * heartbeats the master runs anyway (no statement of its own), carries this master's wake-ups to
  * its peers after every change it commits, and wakes the assignment thread when a peer says the
  * cluster changed. The link never lets anyone claim: that still takes the database's evidence.
@@ -27,7 +30,7 @@ final class PeerWiring implements PeerDirectory {
 
   private static final Logger log = LoggerFactory.getLogger(PeerWiring.class);
 
-  private final PeerLink link;
+  private final PeerLinkEngine link;
   private final ClusterStore store;
   private volatile Snapshot snapshot = new Snapshot(0, List.of());
 
@@ -40,15 +43,15 @@ final class PeerWiring implements PeerDirectory {
       AssignmentLoop assignments) {
     this.store = store;
     this.link =
-        new PeerLink(
+        new PeerLinkEngine(
             config,
             memberName,
             () -> Optional.ofNullable(lease.current() != null ? lease.current() : lease.previous()),
             this,
             ticker);
     link.onWake(TOPIC_CHANGE, topic -> assignments.onChangeNotified());
-    link.onWake(PeerLink.TOPIC_PEER_LEAVING, topic -> assignments.onChangeNotified());
-    link.onWake(PeerLink.TOPIC_LEASE_EXPIRY, topic -> assignments.onLeaseExpiryHint());
+    link.onWake(PeerLinkEngine.TOPIC_PEER_LEAVING, topic -> assignments.onChangeNotified());
+    link.onWake(PeerLinkEngine.TOPIC_LEASE_EXPIRY, topic -> assignments.onLeaseExpiryHint());
     link.addListener(
         new PeerLinkListener() {
           @Override
@@ -80,7 +83,7 @@ final class PeerWiring implements PeerDirectory {
     return link.advertisedAddress();
   }
 
-  PeerLink link() {
+  PeerLinkEngine link() {
     return link;
   }
 

@@ -1,6 +1,7 @@
-package io.arbiter.peer;
+package io.arbiter.internal.peer;
 
 import io.arbiter.MemberId;
+import io.arbiter.peer.PeerDirectory;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

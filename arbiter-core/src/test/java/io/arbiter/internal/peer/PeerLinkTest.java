@@ -1,4 +1,4 @@
-package io.arbiter.peer;
+package io.arbiter.internal.peer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,6 +6,12 @@ import static org.awaitility.Awaitility.await;
 
 import io.arbiter.InvalidConfigException;
 import io.arbiter.MemberId;
+import io.arbiter.peer.PeerClassification;
+import io.arbiter.peer.PeerDirectory;
+import io.arbiter.peer.PeerLinkConfig;
+import io.arbiter.peer.PeerLinkListener;
+import io.arbiter.peer.PeerView;
+import io.arbiter.peer.RejectReason;
 import java.io.EOFException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -45,9 +51,10 @@ class PeerLinkTest {
         .build();
   }
 
-  private PeerLink link(String name, StaticDirectory directory) {
+  private PeerLinkEngine link(String name, StaticDirectory directory) {
     MemberId id = new MemberId(name, 1);
-    PeerLink link = new PeerLink(config(SECRET), name, () -> Optional.of(id), directory);
+    PeerLinkEngine link =
+        new PeerLinkEngine(config(SECRET), name, () -> Optional.of(id), directory);
     resources.add(link);
     link.start();
     directory.put(id, link.advertisedAddress());
@@ -57,8 +64,8 @@ class PeerLinkTest {
   @Test
   void wakeUpsReachEveryPeerQuickly() throws Exception {
     StaticDirectory dir = new StaticDirectory();
-    List<PeerLink> links = List.of(link("a", dir), link("b", dir), link("c", dir));
-    for (PeerLink l : links) {
+    List<PeerLinkEngine> links = List.of(link("a", dir), link("b", dir), link("c", dir));
+    for (PeerLinkEngine l : links) {
       await()
           .atMost(Duration.ofSeconds(5))
           .until(
@@ -70,7 +77,7 @@ class PeerLinkTest {
     Map<String, List<Long>> latencies = new ConcurrentHashMap<>();
     Map<String, AtomicInteger> received = new ConcurrentHashMap<>();
     long[] sentAt = new long[1];
-    for (PeerLink l : links) {
+    for (PeerLinkEngine l : links) {
       String me = l.compactView(); // unused; keeps the view API exercised
       assertThat(me).contains("=alive");
     }
@@ -111,14 +118,14 @@ class PeerLinkTest {
     assertThat(p50).as("wake-up p50, microseconds").isLessThan(50_000);
     assertThat(p99).as("wake-up p99, microseconds").isLessThan(1_000_000);
     assertThat(links.get(1).wakesReceived()).isEqualTo(rounds);
-    assertThat(links.stream().mapToLong(PeerLink::rejectedTotal).sum()).isZero();
+    assertThat(links.stream().mapToLong(PeerLinkEngine::rejectedTotal).sum()).isZero();
   }
 
   @Test
   void concurrentSendersGetEveryQueuedWakeUpDeliveredExactlyOnce() throws Exception {
     StaticDirectory dir = new StaticDirectory();
-    PeerLink a = link("a", dir);
-    PeerLink b = link("b", dir);
+    PeerLinkEngine a = link("a", dir);
+    PeerLinkEngine b = link("b", dir);
     awaitClass(a, "b", PeerClassification.ALIVE);
     await().atMost(Duration.ofSeconds(3)).until(() -> a.connectedPeers().contains("b"));
     Map<String, AtomicInteger> byTopic = new ConcurrentHashMap<>();
@@ -167,7 +174,7 @@ class PeerLinkTest {
   @Test
   void badFramesAreRejectedCountedAndNeverDelivered() throws Exception {
     StaticDirectory dir = new StaticDirectory();
-    PeerLink target = link("l", dir);
+    PeerLinkEngine target = link("l", dir);
     MemberId x = new MemberId("x", 5);
     dir.put(x, null); // a member without an address: the target does not dial it
     AtomicInteger delivered = new AtomicInteger();
@@ -266,7 +273,7 @@ class PeerLinkTest {
     assertThat(target.rejectedTotal()).isEqualTo(1 + 1 + 1 + 1 + 1 + 1 + 2 + 2);
   }
 
-  private static void awaitRejected(PeerLink link, RejectReason reason, long count) {
+  private static void awaitRejected(PeerLinkEngine link, RejectReason reason, long count) {
     await()
         .atMost(Duration.ofSeconds(3))
         .untilAsserted(() -> assertThat(link.rejections().get(reason)).isEqualTo(count));
@@ -275,10 +282,11 @@ class PeerLinkTest {
   @Test
   void twoLinksWithDifferentSecretsNeverConnect() throws Exception {
     StaticDirectory dir = new StaticDirectory();
-    PeerLink a = link("a", dir);
+    PeerLinkEngine a = link("a", dir);
     MemberId b = new MemberId("b", 1);
-    PeerLink other =
-        new PeerLink(config("another secret of the right size"), "b", () -> Optional.of(b), dir);
+    PeerLinkEngine other =
+        new PeerLinkEngine(
+            config("another secret of the right size"), "b", () -> Optional.of(b), dir);
     resources.add(other);
     other.start();
     dir.put(b, other.advertisedAddress());
@@ -295,8 +303,8 @@ class PeerLinkTest {
   @Test
   void theDirectoryAndTheLinkTogetherClassifyAPeer() throws Exception {
     StaticDirectory dir = new StaticDirectory();
-    PeerLink a = link("a", dir);
-    PeerLink b = link("b", dir);
+    PeerLinkEngine a = link("a", dir);
+    PeerLinkEngine b = link("b", dir);
     List<String> changes = new CopyOnWriteArrayList<>();
     List<String> compactViews = new CopyOnWriteArrayList<>();
     a.addListener(
@@ -342,8 +350,8 @@ class PeerLinkTest {
   @Test
   void aLostLinkIsOnlyAHintAndWakesAtTheLeaseExpiry() throws Exception {
     StaticDirectory dir = new StaticDirectory();
-    PeerLink a = link("a", dir);
-    PeerLink b = link("b", dir);
+    PeerLinkEngine a = link("a", dir);
+    PeerLinkEngine b = link("b", dir);
     awaitClass(a, "b", PeerClassification.ALIVE);
     List<Optional<Duration>> lost = new CopyOnWriteArrayList<>();
     a.addListener(
@@ -354,7 +362,7 @@ class PeerLinkTest {
           }
         });
     long[] expiryWake = new long[1];
-    a.onWake(PeerLink.TOPIC_LEASE_EXPIRY, name -> expiryWake[0] = System.nanoTime());
+    a.onWake(PeerLinkEngine.TOPIC_LEASE_EXPIRY, name -> expiryWake[0] = System.nanoTime());
     // B's lease has 1.5 s left by the database's clock, whatever the link says.
     dir.put(new PeerDirectory.Member("b", 1, Optional.of(b.advertisedAddress()), true, 1500, 10));
     Thread.sleep(200);
@@ -373,8 +381,8 @@ class PeerLinkTest {
   @Test
   void aCleanLeaveIsAnnouncedAndIsNotALoss() throws Exception {
     StaticDirectory dir = new StaticDirectory();
-    PeerLink a = link("a", dir);
-    PeerLink b = link("b", dir);
+    PeerLinkEngine a = link("a", dir);
+    PeerLinkEngine b = link("b", dir);
     await().atMost(Duration.ofSeconds(3)).until(() -> b.connectedPeers().contains("a"));
     awaitClass(a, "b", PeerClassification.ALIVE);
     AtomicInteger lost = new AtomicInteger();
@@ -386,7 +394,7 @@ class PeerLinkTest {
           }
         });
     List<String> leaving = new CopyOnWriteArrayList<>();
-    a.onWake(PeerLink.TOPIC_PEER_LEAVING, leaving::add);
+    a.onWake(PeerLinkEngine.TOPIC_PEER_LEAVING, leaving::add);
     b.leaving(Duration.ofMillis(500));
     await().atMost(Duration.ofSeconds(2)).until(() -> leaving.contains("b"));
     b.close();
@@ -397,7 +405,7 @@ class PeerLinkTest {
   @Test
   void aStaleDatabaseViewIsUnknownNotCutOff() throws Exception {
     StaticDirectory dir = new StaticDirectory();
-    PeerLink b = link("b", dir);
+    PeerLinkEngine b = link("b", dir);
     MemberId aId = new MemberId("a", 1);
     PeerDirectory.Snapshot[] frozen = new PeerDirectory.Snapshot[1];
     PeerDirectory stale =
@@ -407,8 +415,8 @@ class PeerLinkTest {
           }
           return frozen[0]; // this master's database reads stopped: the snapshot ages
         };
-    PeerLink a =
-        new PeerLink(
+    PeerLinkEngine a =
+        new PeerLinkEngine(
             PeerLinkConfig.builder(SECRET)
                 .bindHost("127.0.0.1")
                 .pingInterval(Duration.ofMillis(50))
@@ -481,7 +489,7 @@ class PeerLinkTest {
             "master-with-a-long-name-0#1000=partitioned master-with-a-long-name-1#1001=partitioned");
   }
 
-  static void awaitClass(PeerLink link, String peer, PeerClassification expected) {
+  static void awaitClass(PeerLinkEngine link, String peer, PeerClassification expected) {
     await()
         .atMost(Duration.ofSeconds(5))
         .untilAsserted(

@@ -1,8 +1,12 @@
-package io.arbiter.peer;
+package io.arbiter.internal.peer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.arbiter.MemberId;
+import io.arbiter.peer.PeerClassification;
+import io.arbiter.peer.PeerDirectory;
+import io.arbiter.peer.PeerLinkConfig;
+import io.arbiter.peer.PeerView;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;

@@ -1,5 +1,6 @@
-package io.arbiter;
+package io.arbiter.internal.engine;
 
+import io.arbiter.ClusteredService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,7 @@
-package io.arbiter.peer;
+package io.arbiter.internal.peer;
 
 import io.arbiter.MemberId;
+import io.arbiter.peer.RejectReason;
 import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.DataInputStream;

@@ -1,6 +1,7 @@
-package io.arbiter.peer;
+package io.arbiter.internal.peer;
 
 import io.arbiter.MemberId;
+import io.arbiter.peer.RejectReason;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -17,7 +18,7 @@ final class OutboundLink {
   static final int QUEUE_CAPACITY = 256;
   private static final long MIN_BACKOFF_MILLIS = 50;
 
-  private final PeerLink link;
+  private final PeerLinkEngine link;
   private final String peer;
   private final String address;
   private final MemberId self;
@@ -28,7 +29,7 @@ final class OutboundLink {
 
   private record Outgoing(Frame.Type type, byte[] payload) {}
 
-  OutboundLink(PeerLink link, String peer, String address, MemberId self) {
+  OutboundLink(PeerLinkEngine link, String peer, String address, MemberId self) {
     this.link = link;
     this.peer = peer;
     this.address = address;

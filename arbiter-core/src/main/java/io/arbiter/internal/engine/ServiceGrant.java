@@ -1,4 +1,9 @@
-package io.arbiter;
+package io.arbiter.internal.engine;
+
+import io.arbiter.FencingToken;
+import io.arbiter.FencingTokenRejectedException;
+import io.arbiter.MemberId;
+import io.arbiter.ServiceContext;
 
 /**
  * The {@link ServiceContext} of one grant: valid while the grant is current and the lease holds.
@@ -6,10 +11,10 @@ package io.arbiter;
 final class ServiceGrant implements ServiceContext {
   private final FencingToken token;
   private final MemberLease lease;
-  private final Cluster cluster;
+  private final ClusterEngine cluster;
   private volatile boolean ended;
 
-  ServiceGrant(FencingToken token, MemberLease lease, Cluster cluster) {
+  ServiceGrant(FencingToken token, MemberLease lease, ClusterEngine cluster) {
     this.token = token;
     this.lease = lease;
     this.cluster = cluster;
@@ -32,7 +37,7 @@ final class ServiceGrant implements ServiceContext {
 
   @Override
   public boolean isActive() {
-    if (PlantedBugs.isPlanted(PlantedBugs.Bug.NO_SELF_FENCE)) {
+    if (PlantedBugs.NO_SELF_FENCE) {
       return !ended && token.holder().equals(lease.current()); // ignores the deadline: a bug
     }
     return !ended && lease.isValid(token.holder());

@@ -1,5 +1,11 @@
-package io.arbiter;
+package io.arbiter.internal.engine;
 
+import io.arbiter.ArbiterException;
+import io.arbiter.ClusterConfig;
+import io.arbiter.MemberId;
+import io.arbiter.MemberNameInUseException;
+import io.arbiter.MemberState;
+import io.arbiter.StoreUnavailableException;
 import io.arbiter.spi.ClusterStore;
 import io.arbiter.spi.Heartbeat;
 import io.arbiter.spi.MemberInfo;
@@ -19,7 +25,7 @@ import org.slf4j.LoggerFactory;
 final class LeaseRenewer implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(LeaseRenewer.class);
 
-  private final Cluster cluster;
+  private final ClusterEngine cluster;
   private final ClusterStore store;
   private final ClusterConfig config;
   private final MemberLease lease;
@@ -39,7 +45,7 @@ final class LeaseRenewer implements Runnable {
    * @param leaseClock the clock the lease is measured on: the same ticker, unless a bug is planted
    */
   LeaseRenewer(
-      Cluster cluster,
+      ClusterEngine cluster,
       ClusterStore store,
       ClusterConfig config,
       MemberLease lease,
@@ -173,7 +179,7 @@ final class LeaseRenewer implements Runnable {
       }
       return Math.max(0, sentNanos + config.renewInterval().toNanos() - ticker.nanos());
     } catch (StoreUnavailableException e) {
-      if (lease.renewalFailed(member)) {
+      if (lease.renewalFailed(member, "lease renewal failed: " + e.getMessage())) {
         log.warn(
             "{}: lease renewal failed ({}); {} ms of lease left before services stop",
             member,
