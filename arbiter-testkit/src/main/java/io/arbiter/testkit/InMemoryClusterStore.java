@@ -4,6 +4,7 @@ import io.arbiter.ClusterStatus;
 import io.arbiter.FencingToken;
 import io.arbiter.MemberId;
 import io.arbiter.MemberNameInUseException;
+import io.arbiter.StoreMisconfiguredException;
 import io.arbiter.StoreUnavailableException;
 import io.arbiter.balance.MemberSpec;
 import io.arbiter.balance.ServiceSpec;
@@ -72,7 +73,13 @@ public final class InMemoryClusterStore implements ClusterStore {
      * as TCP retransmission would), or {@link #HANG_LIMIT} has passed (then it fails). Pushes are
      * lost meanwhile.
      */
-    HANG
+    HANG,
+    /**
+     * Every call fails with {@link StoreMisconfiguredException} ({@link
+     * StoreMisconfiguredException.Problem#CREDENTIALS}): a database that answers but refuses this
+     * master for good, which no retry fixes.
+     */
+    REFUSED
   }
 
   private final Database db;
@@ -538,6 +545,13 @@ public final class InMemoryClusterStore implements ClusterStore {
       if (closed) {
         throw new StoreUnavailableException(
             what + ": this in-memory store connection is closed", null);
+      }
+      if (fault == Fault.REFUSED) {
+        throw new StoreMisconfiguredException(
+            "in-memory",
+            StoreMisconfiguredException.Problem.CREDENTIALS,
+            what + ": the in-memory store refused the credentials (a fault injected by the test)",
+            null);
       }
       if (fault == Fault.UNAVAILABLE) {
         throw new StoreUnavailableException(

@@ -7,7 +7,9 @@ import io.arbiter.FencingTokenRejectedException;
 import io.arbiter.MemberNameInUseException;
 import io.arbiter.MemberState;
 import io.arbiter.ServiceContext;
+import io.arbiter.StoreMisconfiguredException;
 import io.arbiter.engine.InMemoryCluster.Master;
+import io.arbiter.testkit.InMemoryClusterStore;
 import io.arbiter.testkit.RecordingService;
 import java.time.Duration;
 import java.util.List;
@@ -17,9 +19,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The engine (Cluster) on the in-memory store and a manual clock: clean handoff, self-fencing when
- * the database is cut off or hangs, rejoining, a short outage, start-up without a database, failed
- * starts, name conflicts, a crash, a rejected write, and the listener's state changes. The same
- * behaviours on a real database, with faults on the wire, are in arbiter-jdbc's ClusterEngineTest.
+ * the database is cut off or hangs, rejoining, a short outage, start-up without a database, a
+ * database that refuses the master, failed starts, name conflicts, a crash, a rejected write, and
+ * the listener's state changes. The same behaviours on a real database, with faults on the wire,
+ * are in arbiter-jdbc's ClusterEngineTest.
  *
  * <p>The clock moves only when a test says so: whatever happens without {@code advance} did not
  * wait for a lease to run out.
@@ -180,6 +183,20 @@ class ClusterEngineInMemoryTest {
     a.heal();
     assertThat(a.cluster().awaitActive(InMemoryCluster.SETTLE)).isTrue();
     cluster.await("svc on a", () -> a.running().contains("svc"));
+  }
+
+  @Test
+  void aDatabaseThatRefusesTheMasterForGoodFailsItWithTheReason() {
+    Master a =
+        cluster.build(InMemoryCluster.config("a"), b -> b.service("svc", cluster.recorded()));
+    a.connection.fault(InMemoryClusterStore.Fault.REFUSED);
+    a.start();
+    cluster.await("a to fail", () -> a.state() == MemberState.FAILED);
+    assertThat(a.cluster().failure().orElseThrow())
+        .isInstanceOf(StoreMisconfiguredException.class)
+        .hasMessageContaining("refused the credentials");
+    assertThat(a.transitions()).singleElement().asString().startsWith("STARTING->FAILED: ");
+    assertThat(a.running()).isEmpty();
   }
 
   @Test

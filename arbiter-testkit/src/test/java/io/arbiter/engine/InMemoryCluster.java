@@ -26,6 +26,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Masters in one JVM on one in-memory database, all on one manual clock: the database judges leases
@@ -117,23 +118,29 @@ final class InMemoryCluster implements AutoCloseable {
       clock.advance(Duration.ofNanos(Math.min(step, left)));
       long now = clock.nanos();
       for (Master m : masters) {
-        await(m.name() + " to catch up with the clock", () -> m.settledAt(now));
+        await(
+            () -> m.name() + " to catch up with the clock: " + m.lagging(now),
+            () -> m.lagging(now) == null);
       }
     }
   }
 
   /** Waits (real time, up to {@link #SETTLE}) until {@code condition} holds. */
   void await(String what, BooleanSupplier condition) {
+    await(() -> what, condition);
+  }
+
+  private void await(Supplier<String> what, BooleanSupplier condition) {
     long deadline = System.nanoTime() + SETTLE.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("waited " + SETTLE.toSeconds() + " s for " + what);
+        throw new AssertionError("waited " + SETTLE.toSeconds() + " s for " + what.get());
       }
       try {
         Thread.sleep(2);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted while waiting for " + what, e);
+        throw new AssertionError("interrupted while waiting for " + what.get(), e);
       }
     }
   }
@@ -220,21 +227,22 @@ final class InMemoryCluster implements AutoCloseable {
       return out;
     }
 
-    /** See {@link #advance}. */
-    private boolean settledAt(long now) {
+    /** Why this master has not caught up with the clock at {@code now} (see {@link #advance}). */
+    private String lagging(long now) {
       MemberState state = cluster.state();
       if (state == MemberState.ACTIVE || state == MemberState.SUSPECT) {
         long localDeadline =
             lastRenewalSentNanos + config.leaseTtl().minus(config.selfFenceMargin()).toNanos();
         if (localDeadline - now <= 0) {
-          return false; // its watchdog must fence it first
+          return "its lease ran out on its own clock, but it is still " + state;
         }
-        return connection.fault() != InMemoryClusterStore.Fault.NONE
-            || lastRenewalSentNanos - now >= 0;
+        boolean connected = connection.fault() == InMemoryClusterStore.Fault.NONE;
+        return connected && lastRenewalSentNanos - now < 0 ? "it has not renewed yet" : null;
       }
       // Without a lease: its stop callbacks must have returned.
       MemberId last = lastJoined;
-      return last == null || ledger.servicesOn(last).isEmpty();
+      Set<String> running = last == null ? Set.of() : ledger.servicesOn(last);
+      return running.isEmpty() ? null : state + " but still running " + running;
     }
 
     @Override
