@@ -155,8 +155,8 @@ public final class InMemoryClusterStore implements ClusterStore {
           row.renewedAt = now;
           row.info =
               info.peerAddress().isPresent() ? info : info.withPeerAddress(row.peerAddress());
-          row.peerView =
-              null; // draining survives a restart: it is the operator's, not the master's
+          row.peerView = null;
+          // row.draining stays: it is the operator's, and survives a restart of the master.
           db.epoch++; // a new member changes the balance
           return new MemberId(name, row.incarnation);
         });
