@@ -90,5 +90,14 @@ public final class RecordingService implements ClusteredService {
     public Optional<String> runningOn(String service) {
       return running(service).map(c -> c.member().name());
     }
+
+    /** The services running now on {@code member}. */
+    public synchronized java.util.Set<String> servicesOn(MemberId member) {
+      java.util.Set<String> names = new java.util.TreeSet<>();
+      running.stream()
+          .filter(c -> c.member().equals(member))
+          .forEach(c -> names.add(c.serviceName()));
+      return names;
+    }
   }
 }
