@@ -1,16 +1,16 @@
-package io.arbiter.cli.bench;
+package io.arbiter.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.arbiter.ClusterConfig;
 import io.arbiter.InvalidConfigException;
 import io.arbiter.balance.Assignment;
-import io.arbiter.cli.DbOptions;
-import io.arbiter.cli.DurationConverter;
-import io.arbiter.cli.EmbeddedDatabase;
+import io.arbiter.examples.cli.DbOptions;
+import io.arbiter.examples.cli.DurationConverter;
 import io.arbiter.jdbc.ArbiterDataSources;
 import io.arbiter.jdbc.Dialect;
 import io.arbiter.jdbc.JdbcClusterStore;
 import io.arbiter.spi.ClusterFacts;
+import io.arbiter.testkit.EmbeddedPostgresProcess;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -105,7 +105,8 @@ public final class BalanceBench implements Callable<Integer> {
       throw new InvalidConfigException("--services", services, "must be at least 1");
     }
     BenchLogs.quiet(verbose);
-    EmbeddedDatabase embedded = db.embedded() ? EmbeddedDatabase.start(db.dataDir()) : null;
+    EmbeddedPostgresProcess embedded =
+        db.embedded() ? BenchDatabase.startEmbedded(db.dataDir()) : null;
     Map<String, Object> result;
     try {
       String url = embedded != null ? embedded.jdbcUrl() : db.url("bench balance");

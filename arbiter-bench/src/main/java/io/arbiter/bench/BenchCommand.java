@@ -1,4 +1,4 @@
-package io.arbiter.cli.bench;
+package io.arbiter.bench;
 
 import picocli.CommandLine.Command;
 
@@ -10,6 +10,14 @@ import picocli.CommandLine.Command;
     subcommands = {FailoverBench.class, BalanceBench.class, IdleBench.class, EvictBench.class})
 public final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  /**
+   * Runs {@code bench ARGS} (the benchmark's name first), errors written to {@code err}; returns
+   * the exit code.
+   */
+  public static int run(java.io.PrintWriter err, String... args) {
+    return io.arbiter.examples.cli.ArbiterCommandLine.execute(new BenchCommand(), err, args);
+  }
 
   @Override
   public void run() {

@@ -1,4 +1,4 @@
-package io.arbiter.cli.bench;
+package io.arbiter.bench;
 
 /**
  * Keeps a bench's output readable: with thousands of services, the engine's INFO lines (one per

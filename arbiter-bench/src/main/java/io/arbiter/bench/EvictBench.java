@@ -1,15 +1,15 @@
-package io.arbiter.cli.bench;
+package io.arbiter.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.arbiter.InvalidConfigException;
-import io.arbiter.cli.DbOptions;
-import io.arbiter.cli.DurationConverter;
-import io.arbiter.cli.EmbeddedDatabase;
 import io.arbiter.events.ClusterCache;
 import io.arbiter.events.EventLog;
 import io.arbiter.events.EventLogConfig;
+import io.arbiter.examples.cli.DbOptions;
+import io.arbiter.examples.cli.DurationConverter;
 import io.arbiter.jdbc.Dialect;
 import io.arbiter.jdbc.JdbcEventStore;
+import io.arbiter.testkit.EmbeddedPostgresProcess;
 import io.arbiter.testkit.FaultProxy;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -90,7 +90,8 @@ public final class EvictBench implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     validate();
-    EmbeddedDatabase embedded = db.embedded() ? EmbeddedDatabase.start(db.dataDir()) : null;
+    EmbeddedPostgresProcess embedded =
+        db.embedded() ? BenchDatabase.startEmbedded(db.dataDir()) : null;
     String url = embedded != null ? embedded.jdbcUrl() : db.url("bench evict");
     Dialect dialect = Dialect.forUrl(url);
     String prefix = "bench-" + UUID.randomUUID().toString().substring(0, 6) + "-";

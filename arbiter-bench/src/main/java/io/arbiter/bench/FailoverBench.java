@@ -1,17 +1,19 @@
-package io.arbiter.cli.bench;
+package io.arbiter.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.arbiter.ClusterStatus;
-import io.arbiter.chaos.MasterFleet;
-import io.arbiter.chaos.MasterProcess;
-import io.arbiter.chaos.TickHistory;
-import io.arbiter.cli.DbOptions;
-import io.arbiter.cli.DurationConverter;
-import io.arbiter.cli.EmbeddedDatabase;
-import io.arbiter.cli.workload.BuildFarmWorkload;
+import io.arbiter.examples.buildfarm.BuildFarmMaster;
+import io.arbiter.examples.buildfarm.BuildFarmWorkload;
+import io.arbiter.examples.buildfarm.TickHistory;
+import io.arbiter.examples.cli.DbOptions;
+import io.arbiter.examples.cli.DurationConverter;
 import io.arbiter.jdbc.ArbiterDataSources;
 import io.arbiter.jdbc.Dialect;
 import io.arbiter.jdbc.JdbcClusterStore;
+import io.arbiter.testkit.EmbeddedPostgresProcess;
+import io.arbiter.testkit.process.ChildJvm;
+import io.arbiter.testkit.process.MasterFleet;
+import io.arbiter.testkit.process.MasterProcess;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -84,7 +86,8 @@ public final class FailoverBench implements Callable<Integer> {
       throw new io.arbiter.InvalidConfigException(
           "--masters", masters, "must be at least 2 to fail over");
     }
-    EmbeddedDatabase embedded = db.embedded() ? EmbeddedDatabase.start(db.dataDir()) : null;
+    EmbeddedPostgresProcess embedded =
+        db.embedded() ? BenchDatabase.startEmbedded(db.dataDir()) : null;
     String url = embedded != null ? embedded.jdbcUrl() : db.url("bench failover");
     dialect = Dialect.forUrl(url);
     prefix = "bench-" + UUID.randomUUID().toString().substring(0, 6) + "-";
@@ -97,7 +100,8 @@ public final class FailoverBench implements Callable<Integer> {
             ArbiterDataSources.create(
                 url, db.user(), db.password(), Duration.ofSeconds(10), 3, "bench");
         JdbcClusterStore store = JdbcClusterStore.create(hikari, url, true);
-        MasterFleet fleet = new MasterFleet(Files.createTempDirectory("arbiter-bench-"))) {
+        MasterFleet fleet =
+            new MasterFleet(Files.createTempDirectory("arbiter-bench-"), masterJvm())) {
       pool = hikari;
       store.initialize();
       BuildFarmWorkload.createTable(pool, dialect);
@@ -275,6 +279,16 @@ public final class FailoverBench implements Callable<Integer> {
     return store.status().services().stream()
         .filter(s -> s.owner() != null && s.owner().startsWith(member + "#"))
         .collect(Collectors.toMap(ClusterStatus.Service::name, ClusterStatus.Service::token));
+  }
+
+  /**
+   * The master runtime the tool ships ({@code java -jar arbiter-master.jar master}) when this runs
+   * from the packaged tool; otherwise the same master from this classpath.
+   */
+  private static ChildJvm masterJvm() {
+    return ChildJvm.besideRunningJar("arbiter-master.jar")
+        .map(jar -> ChildJvm.jar(jar, "master"))
+        .orElseGet(() -> ChildJvm.classpath(BuildFarmMaster.class.getName()));
   }
 
   private MasterProcess busiest(JdbcClusterStore store, MasterFleet fleet) {

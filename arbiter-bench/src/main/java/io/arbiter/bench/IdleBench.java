@@ -1,13 +1,13 @@
-package io.arbiter.cli.bench;
+package io.arbiter.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.arbiter.InvalidConfigException;
-import io.arbiter.cli.DbOptions;
-import io.arbiter.cli.DurationConverter;
-import io.arbiter.cli.EmbeddedDatabase;
+import io.arbiter.examples.cli.DbOptions;
+import io.arbiter.examples.cli.DurationConverter;
 import io.arbiter.jdbc.ArbiterDataSources;
 import io.arbiter.jdbc.Dialect;
 import io.arbiter.jdbc.JdbcClusterStore;
+import io.arbiter.testkit.EmbeddedPostgresProcess;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -99,7 +99,8 @@ public final class IdleBench implements Callable<Integer> {
     }
     BenchLogs.quiet(false);
     Set<Integer> sizes = new LinkedHashSet<>(List.of(SMALL, services));
-    EmbeddedDatabase embedded = db.embedded() ? EmbeddedDatabase.start(db.dataDir()) : null;
+    EmbeddedPostgresProcess embedded =
+        db.embedded() ? BenchDatabase.startEmbedded(db.dataDir()) : null;
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("bench", "idle");
     boolean allSettled = true;

@@ -1,4 +1,4 @@
-package io.arbiter.cli.bench;
+package io.arbiter.bench;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.arbiter.Cluster;

@@ -1,4 +1,4 @@
-package io.arbiter.cli.bench;
+package io.arbiter.bench;
 
 import io.arbiter.ClusteredService;
 import io.arbiter.ServiceContext;

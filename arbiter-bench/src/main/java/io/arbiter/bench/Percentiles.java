@@ -1,4 +1,4 @@
-package io.arbiter.cli.bench;
+package io.arbiter.bench;
 
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,4 +1,4 @@
-package io.arbiter.cli.bench;
+package io.arbiter.bench;
 
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;

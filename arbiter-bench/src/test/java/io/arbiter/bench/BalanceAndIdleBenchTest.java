@@ -1,10 +1,9 @@
-package io.arbiter.cli.bench;
+package io.arbiter.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.arbiter.cli.Main;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -28,7 +27,7 @@ class BalanceAndIdleBenchTest {
     int code;
     System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
     try {
-      code = Main.run(new PrintWriter(err, true), args);
+      code = BenchCommand.run(new PrintWriter(err, true), args);
     } finally {
       System.setOut(original);
     }
@@ -43,7 +42,7 @@ class BalanceAndIdleBenchTest {
 
   @Test
   void balanceMovesAboutAFairShareToTheNewMasterWithoutOverlap() throws Exception {
-    Outcome o = run("bench", "balance", "--services", "200", "--masters", "4", "--json");
+    Outcome o = run("balance", "--services", "200", "--masters", "4", "--json");
 
     assertThat(o.code()).isZero();
     JsonNode j = o.json();
@@ -82,17 +81,7 @@ class BalanceAndIdleBenchTest {
   @Test
   void idleCostsAboutOneStatementPerSecondPerMaster() throws Exception {
     Outcome o =
-        run(
-            "bench",
-            "idle",
-            "--services",
-            "50",
-            "--masters",
-            "2",
-            "--measure",
-            "3s",
-            "--verbose",
-            "--json");
+        run("idle", "--services", "50", "--masters", "2", "--measure", "3s", "--verbose", "--json");
 
     assertThat(o.code()).isZero();
     JsonNode j = o.json();
@@ -112,7 +101,6 @@ class BalanceAndIdleBenchTest {
   void evictAppliesInvalidationsOnEveryOtherMasterAndMissesNothingAfterACut() throws Exception {
     Outcome o =
         run(
-            "bench",
             "evict",
             "--masters",
             "3",

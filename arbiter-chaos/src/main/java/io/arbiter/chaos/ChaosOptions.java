@@ -1,7 +1,6 @@
 package io.arbiter.chaos;
 
 import io.arbiter.InvalidConfigException;
-import io.arbiter.PlantedBugs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,6 +48,14 @@ public record ChaosOptions(
   public static final Duration DEFAULT_TICK = Duration.ofMillis(50);
 
   public static final Duration DEFAULT_WORK = Duration.ofMillis(100);
+
+  /**
+   * The safety mechanisms a run can break on purpose ({@code --plant-bug}), to see the checkers
+   * catch it: the fence skipped, no self-fence, the lease measured on the wall clock. The masters
+   * get them as {@code -Darbiter.plantedBugs=LABELS}.
+   */
+  public static final List<String> PLANTED_BUGS =
+      List.of("skip-fence", "no-self-fence", "wall-clock-lease");
 
   public ChaosOptions {
     faults = Set.copyOf(faults);
@@ -169,7 +176,12 @@ public record ChaosOptions(
       if (work.isNegative()) {
         throw new InvalidConfigException("--work", work, "must not be negative");
       }
-      plantedBugs.forEach(PlantedBugs.Bug::of); // an unknown name fails here, not in every master
+      for (String bug : plantedBugs) { // an unknown name fails here, not in every master
+        if (!PLANTED_BUGS.contains(bug)) {
+          throw new InvalidConfigException(
+              "--plant-bug", bug, "must be one of " + String.join(", ", PLANTED_BUGS));
+        }
+      }
       long s = seed != null ? seed : new java.security.SecureRandom().nextInt(Integer.MAX_VALUE);
       return new ChaosOptions(
           jdbcUrl,

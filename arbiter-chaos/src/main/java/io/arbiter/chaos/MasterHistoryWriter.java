@@ -1,9 +1,10 @@
-package io.arbiter.cli.workload;
+package io.arbiter.chaos;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.arbiter.ClusterListener;
 import io.arbiter.FencingToken;
 import io.arbiter.MemberId;
+import io.arbiter.examples.buildfarm.TickObserver;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,50 +15,39 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * What one master did, as JSON lines for the chaos checker: its joins and renewals (with the
+ * Writes what one master did, as JSON lines for the chaos checker: its joins and renewals (with the
  * monotonic time each was sent), its fences, and every attempt of a service to act. A restarted
  * master appends to the same file after a new "start" line; monotonic times compare only within one
- * such segment. The format is documented in docs/verification.md.
+ * such segment. {@link MasterHistory} reads it back; the format is documented in
+ * docs/verification.md.
  */
-public final class MasterHistory implements ClusterListener, AutoCloseable {
-  /** Outcome of one attempt to act. */
-  public enum Outcome {
-    OK,
-    REJECTED,
-    UNKNOWN,
-    SKIPPED
-  }
+public final class MasterHistoryWriter implements ClusterListener, TickObserver, AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private final BufferedWriter out;
   private final String member;
 
-  private MasterHistory(BufferedWriter out, String member) {
+  private MasterHistoryWriter(BufferedWriter out, String member) {
     this.out = out;
     this.member = member;
   }
 
   /** Appends to {@code file}, beginning with a "start" line. */
-  public static MasterHistory open(Path file, String member, long leaseTtlMillis, long marginMillis)
-      throws IOException {
+  public static MasterHistoryWriter open(
+      Path file, String member, long leaseTtlMillis, long marginMillis) throws IOException {
     if (file.getParent() != null) {
       Files.createDirectories(file.getParent());
     }
     BufferedWriter w =
         Files.newBufferedWriter(
             file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    MasterHistory h = new MasterHistory(w, member);
+    MasterHistoryWriter h = new MasterHistoryWriter(w, member);
     Map<String, Object> start = h.line("start");
     start.put("pid", ProcessHandle.current().pid());
     start.put("lease_ttl_ms", leaseTtlMillis);
     start.put("self_fence_margin_ms", marginMillis);
     h.write(start);
     return h;
-  }
-
-  /** A history that records nothing (no --history given). */
-  public static MasterHistory none() {
-    return new MasterHistory(null, null);
   }
 
   @Override
@@ -72,9 +62,6 @@ public final class MasterHistory implements ClusterListener, AutoCloseable {
 
   @Override
   public void fenced(MemberId m, String reason) {
-    if (out == null) {
-      return;
-    }
     Map<String, Object> l = line("fence");
     l.put("incarnation", m.incarnation());
     l.put("reason", reason);
@@ -82,10 +69,8 @@ public final class MasterHistory implements ClusterListener, AutoCloseable {
   }
 
   /** One attempt of a service to act; {@code decidedNanos} is when it decided to. */
+  @Override
   public void act(FencingToken token, long decidedNanos, Outcome outcome) {
-    if (out == null) {
-      return;
-    }
     Map<String, Object> l = line("act");
     l.put("service", token.service());
     l.put("incarnation", token.holder().incarnation());
@@ -96,9 +81,6 @@ public final class MasterHistory implements ClusterListener, AutoCloseable {
   }
 
   private void lease(String type, MemberId m, long sentNanos) {
-    if (out == null) {
-      return;
-    }
     Map<String, Object> l = line(type);
     l.put("incarnation", m.incarnation());
     l.put("sent_nanos", sentNanos);
@@ -127,8 +109,6 @@ public final class MasterHistory implements ClusterListener, AutoCloseable {
 
   @Override
   public synchronized void close() throws IOException {
-    if (out != null) {
-      out.close();
-    }
+    out.close();
   }
 }

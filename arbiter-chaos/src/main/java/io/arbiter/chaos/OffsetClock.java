@@ -1,4 +1,4 @@
-package io.arbiter.cli;
+package io.arbiter.chaos;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,7 +10,8 @@ import java.time.ZoneOffset;
 
 /**
  * The system clock shifted by the number of milliseconds written in a file, re-read at most every
- * 100 ms: the chaos harness shifts a master's wall clock this way, without touching the machine's.
+ * 100 ms: the chaos harness shifts a master's wall clock this way ({@link ClockOffsetFile}),
+ * without touching the machine's.
  */
 final class OffsetClock extends Clock {
   private static final long REREAD_MILLIS = 100;

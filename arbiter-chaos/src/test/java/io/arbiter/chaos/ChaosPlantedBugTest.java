@@ -1,14 +1,7 @@
-package io.arbiter.cli;
+package io.arbiter.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.arbiter.chaos.ChaosOptions;
-import io.arbiter.chaos.ChaosReport;
-import io.arbiter.chaos.ChaosRun;
-import io.arbiter.chaos.Fault;
-import io.arbiter.chaos.FaultKind;
-import io.arbiter.chaos.FaultSchedule;
-import io.arbiter.cli.workload.BuildFarmWorkload;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -21,9 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The checker must be able to fail: short real chaos runs (3 master JVMs, an embedded PostgreSQL of
  * the run's own) with one safety mechanism broken on purpose must report violations, and the same
- * run with nothing broken must report none. These live in arbiter-cli, not arbiter-chaos, because
- * the masters run `arbiter master` from this module's classpath. Histories and logs are kept in
- * {@code target/chaos-planted-bugs/}.
+ * run with nothing broken must report none. The masters run {@link ChaosMasterMain} from this
+ * module's test classpath. Histories and logs are kept in {@code target/chaos-planted-bugs/}.
  */
 @Tag("slow")
 class ChaosPlantedBugTest {
@@ -116,8 +108,7 @@ class ChaosPlantedBugTest {
     if (bug != null) {
       options.plantBug(bug);
     }
-    ChaosReport report =
-        new ChaosRun(tune.apply(options).build(), BuildFarmWorkload::createTable, System.out).run();
+    ChaosReport report = new ChaosRun(tune.apply(options).build(), System.out).run();
     System.out.print(report.summary());
     return report;
   }

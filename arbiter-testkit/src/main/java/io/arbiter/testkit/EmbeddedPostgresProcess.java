@@ -1,55 +1,204 @@
-package io.arbiter.cli;
+package io.arbiter.testkit;
 
-import io.arbiter.chaos.MasterProcess;
+import io.arbiter.testkit.process.ChildJvm;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** The embedded PostgreSQL in a child process (see {@link EmbeddedDbCommand}). */
-final class EmbeddedDatabaseProcess implements AutoCloseable {
+/**
+ * The {@link EmbeddedPostgresServer} in a child JVM of its own, for the demo, the benchmarks and
+ * chaos: the parent can stop its masters first and the database last, restart the database under
+ * load, and the database goes away by itself when the parent dies, however it dies.
+ *
+ * <p>The two talk over the child's standard streams, one line each: the child prints {@code URL
+ * <jdbc-url>} once the server accepts connections; {@code stop} stops the server (answered by
+ * {@code STOPPED}), {@code start} starts it again on the same port and data (answered by {@code URL
+ * ...}). When its standard input ends (the parent closed it, or the parent died and the system
+ * closed it) or its parent's pid is gone, the child stops the server and exits.
+ */
+public final class EmbeddedPostgresProcess implements AutoCloseable {
+  private static final long PARENT_POLL_MILLIS = 500;
+
   private final Process process;
+  private final BufferedReader out;
+  private final Writer in;
+  private final Path log;
   private final String url;
 
-  private EmbeddedDatabaseProcess(Process process, String url) {
+  private EmbeddedPostgresProcess(
+      Process process, BufferedReader out, Writer in, Path log, String url) {
     this.process = process;
+    this.out = out;
+    this.in = in;
+    this.log = log;
     this.url = url;
   }
 
-  static EmbeddedDatabaseProcess start(Path dataDir, Path log) throws IOException {
-    List<String> args = new ArrayList<>(List.of("embedded-db"));
+  /**
+   * Starts the child and waits until its server accepts connections.
+   *
+   * @param dataDir the data directory (kept), or null for a temporary one (deleted at the end)
+   * @param log where the child's diagnostics go
+   */
+  public static EmbeddedPostgresProcess start(Path dataDir, Path log) throws IOException {
+    List<String> args = new ArrayList<>();
     if (dataDir != null) {
-      args.addAll(List.of("--data-dir", dataDir.toString()));
+      args.addAll(List.of("--data-dir", dataDir.toAbsolutePath().toString()));
     }
+    ChildJvm jvm =
+        ChildJvm.classpath(EmbeddedPostgresProcess.class.getName())
+            .withJvmOptions(List.of("-Xmx64m"));
     Process p =
-        new ProcessBuilder(MasterProcess.arbiterCommand(args))
+        new ProcessBuilder(jvm.command(args))
             .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
     BufferedReader out =
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    Writer in = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8);
+    String url = awaitUrl(out);
+    if (url == null) {
+      p.destroyForcibly();
+      throw new IOException("the embedded PostgreSQL did not start; see " + log);
+    }
+    return new EmbeddedPostgresProcess(p, out, in, log, url);
+  }
+
+  private static String awaitUrl(BufferedReader out) throws IOException {
     String line;
     while ((line = out.readLine()) != null) {
       if (line.startsWith("URL ")) {
-        return new EmbeddedDatabaseProcess(p, line.substring(4).trim());
+        return line.substring(4).trim();
       }
     }
-    p.destroyForcibly();
-    throw new IOException("the embedded PostgreSQL did not start; see " + log);
+    return null;
   }
 
-  String jdbcUrl() {
+  public String jdbcUrl() {
     return url;
   }
 
+  public long pid() {
+    return process.pid();
+  }
+
+  /** Stops the server (the child keeps running); its clients' connections drop. */
+  public synchronized void stop() throws IOException {
+    command("stop", "STOPPED");
+  }
+
+  /** Starts the server again on the same port and data. */
+  public synchronized void start() throws IOException {
+    command("start", "URL ");
+  }
+
+  private void command(String command, String answer) throws IOException {
+    in.write(command + "\n");
+    in.flush();
+    String line;
+    while ((line = out.readLine()) != null) {
+      if (line.startsWith(answer)) {
+        return;
+      }
+    }
+    throw new IOException(
+        "the embedded PostgreSQL process ended during '" + command + "'; see " + log);
+  }
+
+  /** Stops the server and the child, and waits for both (SIGKILL after 30 s). */
   @Override
-  public void close() throws InterruptedException {
-    process.destroy();
+  public synchronized void close() throws InterruptedException {
+    try {
+      in.close(); // end of input: the child stops the server and exits
+    } catch (IOException e) {
+      process.destroy(); // SIGTERM: its shutdown hook stops the server
+    }
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
       process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** The child: {@code [--data-dir DIR]}. */
+  public static void main(String[] args) throws Exception {
+    Path dataDir = args.length == 2 && args[0].equals("--data-dir") ? Path.of(args[1]) : null;
+    PrintStream stdout = System.out;
+    System.setOut(System.err); // only the protocol goes to standard output
+    EmbeddedPostgresServer server = EmbeddedPostgresServer.start(dataDir);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    server.close();
+                  } catch (IOException e) {
+                    System.err.println("embedded PostgreSQL: " + e.getMessage());
+                  }
+                },
+                "embedded-postgres-stop"));
+    watchParent();
+    stdout.println("URL " + server.jdbcUrl());
+    stdout.flush();
+    BufferedReader commands =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    String line;
+    while ((line = commands.readLine()) != null) {
+      switch (line.trim()) {
+        case "stop" -> {
+          server.stop();
+          stdout.println("STOPPED");
+        }
+        case "start" -> {
+          server.start();
+          stdout.println("URL " + server.jdbcUrl());
+        }
+        default -> System.err.println("embedded PostgreSQL: unknown command '" + line + "'");
+      }
+      stdout.flush();
+    }
+    System.exit(0); // input ended: the parent is done with us (the shutdown hook stops the server)
+  }
+
+  /**
+   * Exits (through the shutdown hook) once the parent named by {@code -Darbiter.parentPid} is gone.
+   */
+  private static void watchParent() {
+    String pid = System.getProperty(ChildJvm.PARENT_PID_PROPERTY);
+    if (pid == null || pid.isBlank()) {
+      return;
+    }
+    long parent = Long.parseLong(pid.trim());
+    // A killed parent can linger as a zombie (which counts as alive) until it is reaped, but its
+    // children are handed to another process at once: a direct child checks that too.
+    boolean directChild = parentOfThisProcess() == parent;
+    Thread t =
+        new Thread(
+            () -> {
+              while (ProcessHandle.of(parent).map(ProcessHandle::isAlive).orElse(false)
+                  && (!directChild || parentOfThisProcess() == parent)) {
+                try {
+                  Thread.sleep(PARENT_POLL_MILLIS);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+              System.err.println(
+                  "embedded PostgreSQL: parent process " + parent + " is gone; stopping");
+              System.exit(0);
+            },
+            "parent-watch");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private static long parentOfThisProcess() {
+    return ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
   }
 }

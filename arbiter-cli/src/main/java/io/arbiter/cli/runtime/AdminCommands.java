@@ -1,6 +1,8 @@
-package io.arbiter.cli;
+package io.arbiter.cli.runtime;
 
 import io.arbiter.ClusterAdmin;
+import io.arbiter.examples.cli.DbOptions;
+import io.arbiter.examples.cli.DurationConverter;
 import io.arbiter.jdbc.JdbcClusterStore;
 import io.arbiter.spi.ClusterFacts;
 import java.time.Duration;
@@ -14,7 +16,7 @@ import picocli.CommandLine.Parameters;
  * {@code arbiter drain | undrain | move}: operations on a running cluster. Each writes an intention
  * into the database and, unless {@code --no-wait}, waits until the masters have carried it out.
  */
-final class AdminCommands {
+public final class AdminCommands {
   private AdminCommands() {}
 
   /** Options every admin command shares. */
@@ -79,7 +81,7 @@ final class AdminCommands {
             + " service (no lease expiry). The master keeps running, empty, so it can be stopped or"
             + " upgraded. It stays drained across restarts until `arbiter undrain`."
       })
-  static final class Drain extends AdminCommand {
+  public static final class Drain extends AdminCommand {
     @Parameters(index = "0", paramLabel = "MASTER", description = "Name of the master.")
     String member;
 
@@ -112,7 +114,7 @@ final class AdminCommands {
       name = "undrain",
       mixinStandardHelpOptions = true,
       description = "Let the balancer give services to a drained master again.")
-  static final class Undrain extends AdminCommand {
+  public static final class Undrain extends AdminCommand {
     @Parameters(index = "0", paramLabel = "MASTER", description = "Name of the master.")
     String member;
 
@@ -140,7 +142,7 @@ final class AdminCommands {
             + " that master is live and not draining; `--to auto` gives the service back to the"
             + " balancer."
       })
-  static final class Move extends AdminCommand {
+  public static final class Move extends AdminCommand {
     @Parameters(index = "0", paramLabel = "SERVICE", description = "Name of the service.")
     String service;
 

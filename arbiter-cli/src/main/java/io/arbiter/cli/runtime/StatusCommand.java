@@ -1,5 +1,6 @@
-package io.arbiter.cli;
+package io.arbiter.cli.runtime;
 
+import io.arbiter.examples.cli.DbOptions;
 import io.arbiter.jdbc.JdbcClusterStore;
 import java.time.Duration;
 import java.util.concurrent.Callable;

@@ -1,4 +1,4 @@
-package io.arbiter.cli;
+package io.arbiter.cli.runtime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.arbiter.ClusterStatus;

@@ -1,4 +1,4 @@
-package io.arbiter.cli;
+package io.arbiter.cli.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

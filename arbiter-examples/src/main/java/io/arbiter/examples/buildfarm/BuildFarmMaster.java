@@ -1,16 +1,24 @@
-package io.arbiter.cli;
+package io.arbiter.examples.buildfarm;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.arbiter.Cluster;
 import io.arbiter.ClusterConfig;
+import io.arbiter.ClusterListener;
+import io.arbiter.InvalidConfigException;
 import io.arbiter.MemberState;
-import io.arbiter.cli.workload.BuildFarmWorkload;
-import io.arbiter.cli.workload.MasterHistory;
-import io.arbiter.cli.workload.TickingService;
+import io.arbiter.balance.Placement;
+import io.arbiter.balance.ServiceSpec;
+import io.arbiter.examples.cli.ArbiterCommandLine;
+import io.arbiter.examples.cli.DbOptions;
+import io.arbiter.examples.web.DemoWeb;
 import io.arbiter.jdbc.ArbiterDataSources;
 import io.arbiter.jdbc.Dialect;
 import io.arbiter.jdbc.JdbcClusterStore;
-import java.time.Duration;
+import io.arbiter.jdbc.JdbcEventStore;
+import io.arbiter.peer.PeerLinkConfig;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
@@ -18,211 +26,162 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
-/** One master of the build-farm workload, until SIGTERM/Ctrl-C (a clean stop) or a failure. */
-@Command(
-    name = "master",
-    mixinStandardHelpOptions = true,
-    description = "Run one master of the demo build-farm workload against a database.")
-public final class MasterCommand implements Callable<Integer> {
-  private static final Logger log = LoggerFactory.getLogger(MasterCommand.class);
+/**
+ * One master of the build-farm workload, until SIGTERM/Ctrl-C (a clean stop) or a failure: what
+ * {@code arbiter master} runs, and what the chaos harness runs with its history recorder attached
+ * ({@link #listener}, {@link #tickObserver}, {@link #clock}).
+ *
+ * <p>Started with {@code -Darbiter.parentPid=PID} (the demo, the benchmarks and chaos do that), it
+ * stops cleanly by itself once that process is gone.
+ */
+public final class BuildFarmMaster {
+  private static final Logger log = LoggerFactory.getLogger(BuildFarmMaster.class);
 
-  @Mixin DbOptions db;
+  private final BuildFarmMasterOptions options;
+  private final ClusterConfig config;
+  private ClusterListener listener = new ClusterListener() {};
+  private TickObserver observer = TickObserver.NONE;
+  private Clock clock;
+  private final List<AutoCloseable> closeAtStop = new ArrayList<>();
 
-  @Option(names = "--name", required = true, description = "Unique name of this master.")
-  String name;
-
-  @Option(
-      names = "--services",
-      defaultValue = "12",
-      description = "Clustered services to run (default ${DEFAULT-VALUE}).")
-  int services;
-
-  @Option(names = "--service-prefix", defaultValue = "", description = "Prefix for service names.")
-  String servicePrefix;
-
-  @Option(
-      names = "--capacity",
-      defaultValue = "1",
-      description = "This master's share of the services relative to the others (default 1).")
-  double capacity;
-
-  @Option(
-      names = "--tags",
-      split = ",",
-      description = "What this master offers (e.g. web,builder), for services that require a tag.")
-  java.util.List<String> tags = new java.util.ArrayList<>();
-
-  @Option(
-      names = "--local-service",
-      paramLabel = "NAME[:TAG]",
-      description =
-          "A local service (the demo's force scheduler): it runs on every master with TAG at once."
-              + " Repeatable.")
-  java.util.List<String> localServices = new java.util.ArrayList<>();
-
-  @Option(
-      names = "--web-port",
-      defaultValue = "-1",
-      description =
-          "Serve the demo web app (login, shared sessions) on 127.0.0.1 at this port; 0 picks a"
-              + " free port, -1 (default) serves none.")
-  int webPort;
-
-  @Option(
-      names = "--peer-secret",
-      defaultValue = "${env:ARBITER_PEER_SECRET}",
-      description =
-          "Run the peer link with this cluster secret (at least 16 bytes; default: the environment"
-              + " variable ARBITER_PEER_SECRET). Without it, no peer link.")
-  String peerSecret;
-
-  @Option(
-      names = "--peer-port",
-      defaultValue = "0",
-      description = "Port of the peer link (default 0: a free port, advertised in the database).")
-  int peerPort;
-
-  @Option(
-      names = "--peer-host",
-      defaultValue = "127.0.0.1",
-      description = "Address the peer link listens on and advertises (default ${DEFAULT-VALUE}).")
-  String peerHost;
-
-  @Option(
-      names = "--tick",
-      defaultValue = "250ms",
-      converter = DurationConverter.class,
-      description = "How often each service writes a fenced tick (default ${DEFAULT-VALUE}).")
-  Duration tick;
-
-  @Option(
-      names = "--lease-ttl",
-      defaultValue = "3s",
-      converter = DurationConverter.class,
-      description = "Lease TTL, judged by the database clock (default ${DEFAULT-VALUE}).")
-  Duration leaseTtl;
-
-  @Option(
-      names = "--work",
-      defaultValue = "50ms",
-      converter = DurationConverter.class,
-      description =
-          "Work each service does between deciding to write and writing (default ${DEFAULT-VALUE}).")
-  Duration work;
-
-  @Option(
-      names = "--history",
-      description = "Append what this master does to this file (JSON lines).")
-  java.nio.file.Path historyFile;
-
-  @Option(
-      names = "--clock-offset-file",
-      description = "Shift this master's wall clock by the milliseconds written in this file.")
-  java.nio.file.Path clockOffsetFile;
-
-  @Option(
-      names = "--plant-bug",
-      description =
-          "Break a safety mechanism on purpose (checker tests): ${COMPLETION-CANDIDATES}.",
-      completionCandidates = BugNames.class)
-  java.util.List<String> plantBugs = new java.util.ArrayList<>();
-
-  /** The names --plant-bug accepts. */
-  static final class BugNames implements Iterable<String> {
-    @Override
-    public java.util.Iterator<String> iterator() {
-      return java.util.Arrays.stream(io.arbiter.PlantedBugs.Bug.values())
-          .map(io.arbiter.PlantedBugs.Bug::label)
-          .iterator();
-    }
+  private BuildFarmMaster(BuildFarmMasterOptions options, ClusterConfig config) {
+    this.options = options;
+    this.config = config;
   }
 
-  @Override
-  public Integer call() throws Exception {
-    java.util.Set<io.arbiter.PlantedBugs.Bug> bugs =
-        java.util.EnumSet.noneOf(io.arbiter.PlantedBugs.Bug.class);
-    plantBugs.forEach(b -> bugs.add(io.arbiter.PlantedBugs.Bug.of(b)));
-    io.arbiter.PlantedBugs.plant(bugs);
-    String url = db.url("master");
+  /**
+   * Checks the options and makes the master's configuration.
+   *
+   * @throws InvalidConfigException naming the command-line option, the value and the rule
+   */
+  public static BuildFarmMaster create(BuildFarmMasterOptions o) {
     ClusterConfig config;
     try {
-      config = ClusterConfig.builder(name).leaseTtl(leaseTtl).capacity(capacity).tags(tags).build();
-    } catch (io.arbiter.InvalidConfigException e) {
+      config =
+          ClusterConfig.builder(o.name)
+              .leaseTtl(o.leaseTtl)
+              .capacity(o.capacity)
+              .tags(o.tags)
+              .build();
+    } catch (InvalidConfigException e) {
       throw switch (e.field()) {
-        case "memberName" -> e.renamed("--name", "'" + name + "'");
-        case "leaseTtl" -> e.renamed("--lease-ttl", leaseTtl);
-        case "capacity" -> e.renamed("--capacity", capacity);
-        case "tag" -> e.renamed("--tags", tags);
+        case "memberName" -> e.renamed("--name", "'" + o.name + "'");
+        case "leaseTtl" -> e.renamed("--lease-ttl", o.leaseTtl);
+        case "capacity" -> e.renamed("--capacity", o.capacity);
+        case "tag" -> e.renamed("--tags", o.tags);
         default -> e;
       };
     }
-    if (services < 1) {
-      throw new io.arbiter.InvalidConfigException("--services", services, "must be at least 1");
+    if (o.services < 1) {
+      throw new InvalidConfigException("--services", o.services, "must be at least 1");
     }
+    return new BuildFarmMaster(o, config);
+  }
+
+  /** The master's cluster configuration, as made from the options. */
+  public ClusterConfig config() {
+    return config;
+  }
+
+  /** Hears the master's joins, renewals and fences. */
+  public BuildFarmMaster listener(ClusterListener listener) {
+    this.listener = listener;
+    return this;
+  }
+
+  /** Hears every attempt of a service to act. */
+  public BuildFarmMaster tickObserver(TickObserver observer) {
+    this.observer = observer;
+    return this;
+  }
+
+  /** The wall clock the master reads (default: the system's). */
+  public BuildFarmMaster clock(Clock clock) {
+    this.clock = clock;
+    return this;
+  }
+
+  /** Closed after the cluster at a clean stop (a history file, say). */
+  public BuildFarmMaster closeAtStop(AutoCloseable resource) {
+    closeAtStop.add(resource);
+    return this;
+  }
+
+  /**
+   * Runs the master until the JVM is told to stop (SIGTERM, Ctrl-C, its parent gone).
+   *
+   * @return 0 after a clean stop, 2 if the master failed for good
+   */
+  public int run() throws Exception {
+    String name = options.name;
+    ParentWatch.startFromSystemProperty(name);
+    DbOptions db = options.db;
+    String url = db.url("master");
     Dialect dialect = Dialect.forUrl(url);
     JdbcClusterStore store =
-        JdbcClusterStore.open(url, db.user(), db.password(), leaseTtl, db.createSchema);
+        JdbcClusterStore.open(url, db.user(), db.password(), options.leaseTtl, db.createSchema());
     HikariDataSource workloadPool =
         ArbiterDataSources.create(
-            url, db.user(), db.password(), leaseTtl, Math.min(services, 16), "workload-" + name);
+            url,
+            db.user(),
+            db.password(),
+            options.leaseTtl,
+            Math.min(options.services, 16),
+            "workload-" + name);
     AtomicLong accepted = new AtomicLong();
     AtomicLong rejected = new AtomicLong();
-    MasterHistory history =
-        historyFile == null
-            ? MasterHistory.none()
-            : MasterHistory.open(
-                historyFile,
-                name,
-                config.leaseTtl().toMillis(),
-                config.selfFenceMargin().toMillis());
     Cluster.Builder builder =
         Cluster.builder(store, config)
-            .listener(history)
-            .events(io.arbiter.jdbc.JdbcEventStore.create(store.dataSource(), store.dialect()));
-    if (peerSecret != null && !peerSecret.isEmpty()) {
+            .listener(listener)
+            .events(JdbcEventStore.create(store.dataSource(), store.dialect()));
+    if (options.peerSecret != null && !options.peerSecret.isEmpty()) {
       try {
         builder.peerLink(
-            io.arbiter.peer.PeerLinkConfig.builder(peerSecret)
+            PeerLinkConfig.builder(options.peerSecret)
                 .databaseStaleAfter(config.renewInterval().multipliedBy(2))
-                .bindHost(peerHost)
-                .advertisedHost(peerHost)
-                .port(peerPort)
+                .bindHost(options.peerHost)
+                .advertisedHost(options.peerHost)
+                .port(options.peerPort)
                 .build());
-      } catch (io.arbiter.InvalidConfigException e) {
+      } catch (InvalidConfigException e) {
         throw e.renamed("--peer-secret", "(hidden)");
       }
     }
-    if (clockOffsetFile != null) {
-      builder.clock(new OffsetClock(clockOffsetFile));
+    if (clock != null) {
+      builder.clock(clock);
     }
     TickingService.TableOnce table = new TickingService.TableOnce();
-    for (String service : BuildFarmWorkload.serviceNames(servicePrefix, services)) {
+    for (String service : BuildFarmWorkload.serviceNames(options.servicePrefix, options.services)) {
       builder.service(
           service,
           new TickingService(
-              workloadPool, dialect, table, tick, work, history, accepted, rejected));
+              workloadPool,
+              dialect,
+              table,
+              options.tick,
+              options.work,
+              observer,
+              accepted,
+              rejected));
     }
-    for (String local : localServices) {
+    for (String local : options.localServices) {
       String[] parts = local.split(":", 2);
-      io.arbiter.balance.Placement where =
-          io.arbiter.balance.Placement.ANYWHERE.onEveryMatchingMaster();
+      Placement where = Placement.ANYWHERE.onEveryMatchingMaster();
       if (parts.length == 2) {
         where = where.requireTag(parts[1]);
       }
       try {
         builder.service(
-            new io.arbiter.balance.ServiceSpec(servicePrefix + parts[0], 1, where),
-            new io.arbiter.cli.workload.ForceScheduler());
-      } catch (io.arbiter.InvalidConfigException e) {
+            new ServiceSpec(options.servicePrefix + parts[0], 1, where), new ForceScheduler());
+      } catch (InvalidConfigException e) {
         throw e.renamed("--local-service", "'" + local + "'");
       }
     }
     Cluster cluster = builder.build();
     DemoWeb web =
-        webPort >= 0
-            ? DemoWeb.start(url, db, name, webPort, cluster.events(), workloadPool, dialect)
+        options.webPort >= 0
+            ? DemoWeb.start(url, db, name, options.webPort, cluster.events(), workloadPool, dialect)
             : null;
     CountDownLatch exited = new CountDownLatch(1);
     Runtime.getRuntime()
@@ -236,10 +195,12 @@ public final class MasterCommand implements Callable<Integer> {
                   cluster.close();
                   store.close();
                   workloadPool.close();
-                  try {
-                    history.close();
-                  } catch (java.io.IOException e) {
-                    log.warn("closing the history: {}", e.toString());
+                  for (AutoCloseable c : closeAtStop) {
+                    try {
+                      c.close();
+                    } catch (Exception e) {
+                      log.warn("{}: closing {}: {}", name, c, e.toString());
+                    }
                   }
                   log.info(
                       "{}: stopped; ticks accepted {}, rejected by the fence {}",
@@ -269,6 +230,27 @@ public final class MasterCommand implements Callable<Integer> {
         return 0;
       }
       Thread.sleep(200);
+    }
+  }
+
+  /**
+   * Runs one master from this module's classpath, with the options of {@code arbiter master}: how
+   * the benchmarks start masters when they do not run from the packaged tool.
+   */
+  public static void main(String[] args) {
+    System.exit(ArbiterCommandLine.execute(new Standalone(), args));
+  }
+
+  @Command(
+      name = "build-farm-master",
+      mixinStandardHelpOptions = true,
+      description = "Run one master of the demo build-farm workload against a database.")
+  static final class Standalone implements Callable<Integer> {
+    @Mixin BuildFarmMasterOptions options;
+
+    @Override
+    public Integer call() throws Exception {
+      return create(options).run();
     }
   }
 }

@@ -1,4 +1,4 @@
-package io.arbiter.cli.workload;
+package io.arbiter.examples.buildfarm;
 
 import io.arbiter.jdbc.Dialect;
 import java.sql.Connection;
@@ -11,10 +11,12 @@ import javax.sql.DataSource;
 /**
  * The demo's workload: the clustered services of a small build farm (change-source pollers and
  * schedulers), each of which records a fenced "tick" in {@value #TABLE} while it runs. The ticks
- * are the evidence that `arbiter bench` and the tests read back: who ran what, under which token.
+ * are the evidence that `arbiter bench`, chaos and the tests read back ({@link TickHistory}): who
+ * ran what, under which token.
  */
 public final class BuildFarmWorkload {
-  public static final String TABLE = io.arbiter.chaos.TickHistory.TABLE;
+  /** The table the services write their fenced ticks to. */
+  public static final String TABLE = "arbiter_demo_tick";
 
   private static final String[] NAMES = {
     "poller-arbiter",
@@ -44,21 +46,20 @@ public final class BuildFarmWorkload {
 
   /** Creates the tick table if it is missing. */
   public static void createTable(DataSource ds, Dialect dialect) throws SQLException {
-    String ddl =
-        dialect.name().equals("postgresql")
-            ? "CREATE TABLE IF NOT EXISTS "
-                + TABLE
-                + " (id BIGSERIAL PRIMARY KEY,"
-                + " service VARCHAR(64) NOT NULL, token BIGINT NOT NULL, member VARCHAR(64) NOT NULL,"
-                + " incarnation BIGINT NOT NULL, written_at TIMESTAMPTZ NOT NULL)"
-            : "CREATE TABLE IF NOT EXISTS "
-                + TABLE
-                + " (id BIGINT AUTO_INCREMENT PRIMARY KEY,"
-                + " service VARCHAR(64) NOT NULL, token BIGINT NOT NULL, member VARCHAR(64) NOT NULL,"
-                + " incarnation BIGINT NOT NULL, written_at DATETIME(6) NOT NULL) ENGINE=InnoDB";
+    Dialect.TableDdl ddl = dialect.tableDdl();
+    String create =
+        "CREATE TABLE IF NOT EXISTS "
+            + TABLE
+            + " ("
+            + String.format(ddl.autoIncrementKey(), "id")
+            + ", service VARCHAR(64) NOT NULL, token BIGINT NOT NULL, member VARCHAR(64) NOT NULL,"
+            + " incarnation BIGINT NOT NULL, written_at "
+            + ddl.timestampType()
+            + " NOT NULL)"
+            + ddl.tableOptions();
     try (Connection c = ds.getConnection();
         Statement st = c.createStatement()) {
-      st.execute(ddl);
+      st.execute(create);
       st.execute(
           "CREATE INDEX IF NOT EXISTS " + TABLE + "_service ON " + TABLE + " (service, token)");
     }

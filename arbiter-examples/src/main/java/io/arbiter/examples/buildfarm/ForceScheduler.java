@@ -1,4 +1,4 @@
-package io.arbiter.cli.workload;
+package io.arbiter.examples.buildfarm;
 
 import io.arbiter.ClusteredService;
 import io.arbiter.ServiceContext;

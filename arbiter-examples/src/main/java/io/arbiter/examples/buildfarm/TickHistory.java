@@ -1,4 +1,4 @@
-package io.arbiter.chaos;
+package io.arbiter.examples.buildfarm;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -14,8 +14,8 @@ import java.util.List;
  * incarnation. Anything else is a violation: a stale-token write that was accepted.
  */
 public final class TickHistory {
-  /** The table the demo workload's services write their fenced ticks to. */
-  public static final String TABLE = "arbiter_demo_tick";
+  /** The table the workload's services write their fenced ticks to. */
+  public static final String TABLE = BuildFarmWorkload.TABLE;
 
   private TickHistory() {}
 

@@ -1,4 +1,4 @@
-package io.arbiter.cli.workload;
+package io.arbiter.examples.buildfarm;
 
 import io.arbiter.ClusteredService;
 import io.arbiter.FencingTokenRejectedException;
@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * ServiceContext#isActive()} (the cheap local check), does some work (as a poller fetches from a
  * repository), then writes a tick fenced by its token. A master frozen between the check and the
  * write wakes up with a stale token: its write reaches the database and the fence rejects it, which
- * is exactly the case fencing exists for. Every attempt goes to the {@link MasterHistory}.
+ * is exactly the case fencing exists for. Every attempt is told to a {@link TickObserver}.
  */
 public final class TickingService implements ClusteredService {
   private static final Logger log = LoggerFactory.getLogger(TickingService.class);
@@ -33,7 +33,7 @@ public final class TickingService implements ClusteredService {
   private final AtomicLong rejected;
   private final TableOnce table;
   private final Duration work;
-  private final MasterHistory history;
+  private final TickObserver observer;
   private volatile Run current;
 
   /** Creates the tick table at the first start of any service sharing it, not at every start. */
@@ -54,12 +54,12 @@ public final class TickingService implements ClusteredService {
       TableOnce table,
       Duration interval,
       Duration work,
-      MasterHistory history,
+      TickObserver observer,
       AtomicLong accepted,
       AtomicLong rejected) {
     this.table = table;
     this.work = work;
-    this.history = history;
+    this.observer = observer;
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.fence = new JdbcFence(dataSource, dialect);
@@ -115,7 +115,7 @@ public final class TickingService implements ClusteredService {
     private boolean tick() throws InterruptedException {
       long decided = System.nanoTime();
       if (!context.isActive()) {
-        history.act(context.token(), decided, MasterHistory.Outcome.SKIPPED);
+        observer.act(context.token(), decided, TickObserver.Outcome.SKIPPED);
         return true; // the lease ran out here: Arbiter is stopping this service
       }
       if (!work.isZero() && stop.await(work.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -140,14 +140,14 @@ public final class TickingService implements ClusteredService {
               }
             });
         accepted.incrementAndGet();
-        history.act(context.token(), decided, MasterHistory.Outcome.OK);
+        observer.act(context.token(), decided, TickObserver.Outcome.OK);
         return true;
       } catch (FencingTokenRejectedException e) {
         rejected.incrementAndGet();
-        history.act(context.token(), decided, MasterHistory.Outcome.REJECTED);
+        observer.act(context.token(), decided, TickObserver.Outcome.REJECTED);
         return false; // Arbiter has been told (it logs both tokens) and stops this service
       } catch (SQLException | RuntimeException e) {
-        history.act(context.token(), decided, MasterHistory.Outcome.UNKNOWN);
+        observer.act(context.token(), decided, TickObserver.Outcome.UNKNOWN);
         log.debug("tick of {} failed: {}", context.serviceName(), e.toString());
         return true;
       }

@@ -1,10 +1,10 @@
-package io.arbiter.cli;
+package io.arbiter.examples.cli;
 
 import io.arbiter.InvalidConfigException;
 import io.arbiter.jdbc.ArbiterDataSources;
 import picocli.CommandLine.Option;
 
-/** The database options every command shares. */
+/** The database options every `arbiter` command shares (and the build-farm master). */
 public final class DbOptions {
   public static final String EMBEDDED = "embedded";
 
@@ -45,6 +45,10 @@ public final class DbOptions {
 
   public java.nio.file.Path dataDir() {
     return dataDir;
+  }
+
+  public boolean createSchema() {
+    return createSchema;
   }
 
   /** The credential options to hand on to a child `arbiter master`. */

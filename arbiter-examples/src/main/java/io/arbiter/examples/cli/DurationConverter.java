@@ -1,4 +1,4 @@
-package io.arbiter.cli;
+package io.arbiter.examples.cli;
 
 import java.time.Duration;
 import java.util.regex.Matcher;

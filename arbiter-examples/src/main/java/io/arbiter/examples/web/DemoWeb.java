@@ -1,14 +1,13 @@
-package io.arbiter.cli;
+package io.arbiter.examples.web;
 
 import io.arbiter.events.ClusterCache;
 import io.arbiter.events.EventLog;
+import io.arbiter.examples.cli.DbOptions;
 import io.arbiter.jdbc.Dialect;
 import io.arbiter.jdbc.JdbcSessionStore;
 import io.arbiter.sessions.ClusterSessions;
 import io.arbiter.sessions.SessionConfig;
 import io.arbiter.web.ArbiterSessionHandler;
-import io.arbiter.web.DemoWebApp;
-import io.arbiter.web.WebServer;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.sql.Connection;
@@ -34,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * POST /builds/{id} status=...  (logged in) writes the status and evicts it everywhere
  * </pre>
  */
-final class DemoWeb implements AutoCloseable {
+public final class DemoWeb implements AutoCloseable {
   static final String BUILD_TABLE = "arbiter_demo_build";
 
   private static final Logger log = LoggerFactory.getLogger(DemoWeb.class);
@@ -47,7 +46,8 @@ final class DemoWeb implements AutoCloseable {
     this.server = server;
   }
 
-  static DemoWeb start(
+  /** Starts the web app of one master; port 0 picks a free port. */
+  public static DemoWeb start(
       String url,
       DbOptions db,
       String master,
@@ -57,7 +57,7 @@ final class DemoWeb implements AutoCloseable {
       Dialect dialect) {
     ClusterSessions sessions =
         ClusterSessions.create(
-            JdbcSessionStore.open(url, db.user(), db.password(), 4, db.createSchema),
+            JdbcSessionStore.open(url, db.user(), db.password(), 4, db.createSchema()),
             SessionConfig.defaults());
     sessions.startPurging();
     Optional<ClusterCache<String, String>> cache =
@@ -163,14 +163,10 @@ final class DemoWeb implements AutoCloseable {
   private static void writeStatus(Connection c, Dialect dialect, String id, String status)
       throws SQLException {
     String sql =
-        dialect.name().equals("postgresql")
-            ? "INSERT INTO "
-                + BUILD_TABLE
-                + " (id, status) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET status ="
-                + " EXCLUDED.status"
-            : "INSERT INTO "
-                + BUILD_TABLE
-                + " (id, status) VALUES (?, ?) ON DUPLICATE KEY UPDATE status = VALUES(status)";
+        "INSERT INTO "
+            + BUILD_TABLE
+            + " (id, status) VALUES (?, ?)"
+            + dialect.onConflictUpdate("id", "status");
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, id);
       ps.setString(2, status);

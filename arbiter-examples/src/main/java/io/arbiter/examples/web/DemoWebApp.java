@@ -1,4 +1,4 @@
-package io.arbiter.web;
+package io.arbiter.examples.web;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,6 +7,7 @@ import io.arbiter.StoreUnavailableException;
 import io.arbiter.sessions.ClusterSessions;
 import io.arbiter.sessions.InvalidSessionDataException;
 import io.arbiter.sessions.Session;
+import io.arbiter.web.ArbiterSessionHandler;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;

@@ -1,4 +1,4 @@
-package io.arbiter.web;
+package io.arbiter.examples.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,6 +7,7 @@ import io.arbiter.sessions.ClusterSessions;
 import io.arbiter.sessions.SessionConfig;
 import io.arbiter.sessions.SessionIds;
 import io.arbiter.testkit.TestDatabase;
+import io.arbiter.web.ArbiterSessionHandler;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,10 +1,11 @@
-package io.arbiter.web;
+package io.arbiter.examples.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.arbiter.jdbc.JdbcSessionStore;
 import io.arbiter.sessions.ClusterSessions;
 import io.arbiter.sessions.SessionConfig;
+import io.arbiter.testkit.CountingSessionStore;
 import io.arbiter.testkit.TestDatabase;
 import io.arbiter.testkit.TestDatabases;
 import java.net.URI;

@@ -1,4 +1,4 @@
-package io.arbiter.web;
+package io.arbiter.examples.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.arbiter.chaos;
+package io.arbiter.testkit.process;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -13,22 +13,26 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class MasterFleet implements AutoCloseable {
   private final Path logDir;
+  private final ChildJvm jvm;
   private final List<MasterProcess> masters = new CopyOnWriteArrayList<>();
   private final Thread hook;
 
-  public MasterFleet(Path logDir) {
+  /**
+   * @param jvm how to start a master: {@link #start} appends {@code --name NAME} and its arguments
+   */
+  public MasterFleet(Path logDir, ChildJvm jvm) {
     this.logDir = logDir;
+    this.jvm = jvm;
     this.hook = new Thread(this::stopAll, "arbiter-fleet-cleanup");
     Runtime.getRuntime().addShutdownHook(hook);
   }
 
-  /** Starts {@code arbiter master --name NAME ARGS}. */
+  /** Starts a master with {@code --name NAME ARGS}. */
   public MasterProcess start(String name, List<String> args) throws IOException {
     List<String> masterArgs = new ArrayList<>(List.of("--name", name));
     masterArgs.addAll(args);
     MasterProcess p =
-        new MasterProcess(
-            name, MasterProcess.javaCommand(masterArgs), logDir.resolve(name + ".log"));
+        new MasterProcess(name, jvm.command(masterArgs), logDir.resolve(name + ".log"));
     p.start();
     masters.add(p);
     return p;

@@ -1,15 +1,15 @@
-package io.arbiter.chaos;
+package io.arbiter.testkit.process;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One `arbiter master` running as a separate JVM, with its output in a log file. Used by the demo,
- * the benchmarks and the multi-process tests; {@link MasterFleet} makes sure none outlives them.
+ * One master running as a separate JVM, with its output in a log file. Used by the demo, the
+ * benchmarks, chaos and the multi-process tests; {@link MasterFleet} stops every one of them when
+ * its parent stops, and each stops by itself if its parent dies (see {@link ChildJvm}).
  */
 public final class MasterProcess {
   private final String name;
@@ -21,39 +21,6 @@ public final class MasterProcess {
     this.name = name;
     this.command = command;
     this.log = log;
-  }
-
-  /** The `arbiter` command's main class, run in each child JVM with this JVM's classpath. */
-  public static final String MAIN_CLASS = "io.arbiter.cli.Main";
-
-  private static final Path SETSID = Path.of("/usr/bin/setsid");
-
-  /** The command that runs {@code arbiter master ARGS} with this JVM's classpath. */
-  public static List<String> javaCommand(List<String> masterArgs) {
-    List<String> args = new ArrayList<>(List.of("master"));
-    args.addAll(masterArgs);
-    return arbiterCommand(args);
-  }
-
-  /**
-   * The command that runs {@code arbiter ARGS} in a new JVM with this JVM's classpath. Under setsid
-   * where there is one: a Ctrl-C in the terminal then reaches only the parent, which stops its
-   * children in order (masters first, the database last).
-   */
-  public static List<String> arbiterCommand(List<String> arbiterArgs) {
-    List<String> cmd = new ArrayList<>();
-    if (Files.isExecutable(SETSID)) {
-      cmd.add(SETSID.toString());
-    }
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx256m");
-    cmd.add("-XX:+UseSerialGC");
-    cmd.add("-XX:TieredStopAtLevel=1");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(MAIN_CLASS);
-    cmd.addAll(arbiterArgs);
-    return cmd;
   }
 
   synchronized void start() throws IOException {

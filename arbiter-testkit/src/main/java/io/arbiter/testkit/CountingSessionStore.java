@@ -1,4 +1,4 @@
-package io.arbiter.web;
+package io.arbiter.testkit;
 
 import io.arbiter.spi.SessionStore;
 import io.arbiter.spi.StoredSession;
@@ -8,13 +8,13 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A store that counts the statements a {@code ClusterSessions} sends, to test its cost. */
-final class CountingSessionStore implements SessionStore {
-  final AtomicInteger reads = new AtomicInteger();
-  final AtomicInteger touches = new AtomicInteger();
-  final AtomicInteger purges = new AtomicInteger();
+public final class CountingSessionStore implements SessionStore {
+  public final AtomicInteger reads = new AtomicInteger();
+  public final AtomicInteger touches = new AtomicInteger();
+  public final AtomicInteger purges = new AtomicInteger();
   private final SessionStore delegate;
 
-  CountingSessionStore(SessionStore delegate) {
+  public CountingSessionStore(SessionStore delegate) {
     this.delegate = delegate;
   }
 
