@@ -9,6 +9,11 @@ import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -21,11 +26,15 @@ import java.util.concurrent.TimeUnit;
  * <p>The two talk over the child's standard streams, one line each: the child prints {@code URL
  * <jdbc-url>} once the server accepts connections; {@code stop} stops the server (answered by
  * {@code STOPPED}), {@code start} starts it again on the same port and data (answered by {@code URL
- * ...}). When its standard input ends (the parent closed it, or the parent died and the system
- * closed it) or its parent's pid is gone, the child stops the server and exits.
+ * ...}), {@code exit} stops it and exits. When its standard input ends without an {@code exit} or
+ * its parent's pid is gone, the parent has died (the system closes a dead process's pipes): the
+ * child then gives the parent's other children (its masters, also leaving) up to {@value
+ * #CLIENTS_GRACE_MILLIS} ms to disconnect, so that they can still release what they hold, then
+ * stops the server and exits.
  */
 public final class EmbeddedPostgresProcess implements AutoCloseable {
   private static final long PARENT_POLL_MILLIS = 500;
+  private static final long CLIENTS_GRACE_MILLIS = 5_000;
 
   private final Process process;
   private final BufferedReader out;
@@ -116,7 +125,8 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
   @Override
   public synchronized void close() throws InterruptedException {
     try {
-      in.close(); // end of input: the child stops the server and exits
+      in.write("exit\n");
+      in.close();
     } catch (IOException e) {
       process.destroy(); // SIGTERM: its shutdown hook stops the server
     }
@@ -143,7 +153,7 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
                   }
                 },
                 "embedded-postgres-stop"));
-    watchParent();
+    watchParent(server);
     stdout.println("URL " + server.jdbcUrl());
     stdout.flush();
     BufferedReader commands =
@@ -159,17 +169,45 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
           server.start();
           stdout.println("URL " + server.jdbcUrl());
         }
+        case "exit" -> System.exit(0); // the shutdown hook stops the server
         default -> System.err.println("embedded PostgreSQL: unknown command '" + line + "'");
       }
       stdout.flush();
     }
-    System.exit(0); // input ended: the parent is done with us (the shutdown hook stops the server)
+    parentGone(server, "its input ended");
+  }
+
+  /**
+   * The parent died: waits (a bounded time) until no other client is connected, then exits, which
+   * stops the server through the shutdown hook.
+   */
+  private static synchronized void parentGone(EmbeddedPostgresServer server, String how) {
+    System.err.println("embedded PostgreSQL: the parent process is gone (" + how + ")");
+    long deadline = System.nanoTime() + CLIENTS_GRACE_MILLIS * 1_000_000;
+    try (Connection c = DriverManager.getConnection(server.jdbcUrl());
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                    + " AND pid <> pg_backend_pid()")) {
+      while (System.nanoTime() - deadline < 0) {
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getLong(1) == 0) {
+            break;
+          }
+        }
+        Thread.sleep(100);
+      }
+    } catch (SQLException | InterruptedException | RuntimeException e) {
+      System.err.println("embedded PostgreSQL: " + e); // stop anyway
+    }
+    System.exit(0);
   }
 
   /**
    * Exits (through the shutdown hook) once the parent named by {@code -Darbiter.parentPid} is gone.
    */
-  private static void watchParent() {
+  private static void watchParent(EmbeddedPostgresServer server) {
     String pid = System.getProperty(ChildJvm.PARENT_PID_PROPERTY);
     if (pid == null || pid.isBlank()) {
       return;
@@ -189,9 +227,7 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
                   return;
                 }
               }
-              System.err.println(
-                  "embedded PostgreSQL: parent process " + parent + " is gone; stopping");
-              System.exit(0);
+              parentGone(server, "pid " + parent + " ended");
             },
             "parent-watch");
     t.setDaemon(true);
