@@ -71,7 +71,7 @@ public final class ChildJvm {
     }
   }
 
-  /** The same JVM with these options instead of the defaults' heap and GC settings added to. */
+  /** The same JVM with {@code more} options after the default ones (a later -Xmx wins). */
   public ChildJvm withJvmOptions(List<String> more) {
     List<String> all = new ArrayList<>(jvmOptions);
     all.addAll(more);
