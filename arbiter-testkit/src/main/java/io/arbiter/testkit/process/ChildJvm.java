@@ -93,8 +93,15 @@ public final class ChildJvm {
     return cmd;
   }
 
+  /** {@code java -jar JAR ARGS} or {@code java -cp <classpath> MAIN ARGS}, for people to read. */
   @Override
   public String toString() {
-    return String.join(" ", launch) + (leadingArgs.isEmpty() ? "" : " " + leadingArgs);
+    List<String> shown = new ArrayList<>(List.of("java"));
+    shown.addAll(launch);
+    if (launch.get(0).equals("-cp")) {
+      shown.set(2, "<classpath>");
+    }
+    shown.addAll(leadingArgs);
+    return String.join(" ", shown);
   }
 }
