@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
 /**
  * A real {@code arbiter demo} (a JVM of its own, with its embedded PostgreSQL and its masters in
  * child processes) killed with -9 leaves nothing behind: within 10 s its masters, the database's
- * JVM and the PostgreSQL server itself have all exited by themselves. Whatever the outcome, the
- * test kills every process it saw. Output is kept in {@code target/demo-parent-death/}.
+ * JVM and the PostgreSQL server itself have all exited by themselves, even a master that was frozen
+ * (SIGSTOP) at the time. Whatever the outcome, the test kills every process it saw. Output is kept
+ * in {@code target/demo-parent-death/}.
  */
 @Tag("slow")
 class DemoParentDeathTest {
@@ -66,6 +67,10 @@ class DemoParentDeathTest {
           "demo pid %d; its processes: %s%n",
           demo.pid(), seen.stream().map(p -> describe(p)).collect(Collectors.joining("; ")));
 
+      // One master frozen, as `kill -STOP` in the demo's own instructions: it cannot notice
+      // anything until something wakes it.
+      signal("STOP", masters.get(0));
+
       long killedAt = System.nanoTime();
       demo.destroyForcibly(); // SIGKILL: no shutdown hook runs in the demo
       assertThat(demo.waitFor(5, TimeUnit.SECONDS)).as("the demo died").isTrue();
@@ -86,13 +91,20 @@ class DemoParentDeathTest {
     } finally {
       demo.destroyForcibly();
       for (ProcessHandle p : seen) {
-        p.destroyForcibly();
+        p.destroyForcibly(); // SIGKILL also ends a stopped process
       }
       for (ProcessHandle p : postgresOf(dataDir)) {
         p.destroyForcibly();
       }
       EmbeddedPostgresServer.deleteTree(dataDir);
     }
+  }
+
+  private static void signal(String signal, long pid) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+    assertThat(kill.waitFor(5, TimeUnit.SECONDS) && kill.exitValue() == 0)
+        .as("kill -%s %d", signal, pid)
+        .isTrue();
   }
 
   /** Waits until the demo's status table shows every master ACTIVE. */

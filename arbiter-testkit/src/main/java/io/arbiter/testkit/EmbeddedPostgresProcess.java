@@ -8,6 +8,7 @@ import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -183,6 +184,7 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
    */
   private static synchronized void parentGone(EmbeddedPostgresServer server, String how) {
     System.err.println("embedded PostgreSQL: the parent process is gone (" + how + ")");
+    wakeStoppedSiblings();
     long deadline = System.nanoTime() + CLIENTS_GRACE_MILLIS * 1_000_000;
     try (Connection c = DriverManager.getConnection(server.jdbcUrl());
         PreparedStatement ps =
@@ -232,6 +234,53 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
             "parent-watch");
     t.setDaemon(true);
     t.start();
+  }
+
+  /**
+   * A sibling the parent left stopped (SIGSTOP: a master frozen by hand in the demo, or by a chaos
+   * pause) cannot see that the parent is gone; SIGCONT lets it notice and stop cleanly. Siblings
+   * are the processes started with the same {@code -Darbiter.parentPid}.
+   */
+  private static void wakeStoppedSiblings() {
+    String pid = System.getProperty(ChildJvm.PARENT_PID_PROPERTY);
+    if (pid == null || pid.isBlank()) {
+      return;
+    }
+    String marker = "-D" + ChildJvm.PARENT_PID_PROPERTY + "=" + pid.trim();
+    long self = ProcessHandle.current().pid();
+    ProcessHandle.allProcesses()
+        .filter(p -> p.pid() != self)
+        .filter(p -> arguments(p).contains(marker))
+        .forEach(
+            p -> {
+              System.err.println("embedded PostgreSQL: waking " + p.pid() + " (SIGCONT)");
+              try {
+                new ProcessBuilder("kill", "-CONT", Long.toString(p.pid()))
+                    .inheritIO()
+                    .start()
+                    .waitFor(5, TimeUnit.SECONDS);
+              } catch (IOException e) {
+                System.err.println("embedded PostgreSQL: could not wake " + p.pid() + ": " + e);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+  }
+
+  /**
+   * A process's arguments. From /proc where there is one: ProcessHandle.Info leaves them out when
+   * the command line is longer than a page, as a long classpath makes it.
+   */
+  private static List<String> arguments(ProcessHandle p) {
+    Path cmdline = Path.of("/proc", Long.toString(p.pid()), "cmdline");
+    try {
+      if (Files.isReadable(cmdline)) {
+        return List.of(new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8).split("\0"));
+      }
+    } catch (IOException e) {
+      return List.of(); // it ended meanwhile
+    }
+    return p.info().arguments().map(List::of).orElse(List.of());
   }
 
   private static long parentOfThisProcess() {
