@@ -1,13 +1,16 @@
 package io.arbiter.chaos;
 
 import io.arbiter.testkit.FaultProxy;
+import io.arbiter.testkit.process.ChildJvm;
+import io.arbiter.testkit.process.MasterFleet;
+import io.arbiter.testkit.process.MasterProcess;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The masters of a chaos run, each a separate JVM ({@code arbiter master}) that reaches the
+ * The masters of a chaos run, each a separate JVM ({@link ChaosMasterMain}) that reaches the
  * database only through its own {@link FaultProxy}. Closing it stops every master (through {@link
  * MasterFleet}, which also does so from a shutdown hook) and then the proxies.
  */
@@ -26,7 +29,17 @@ final class ChaosCluster implements AutoCloseable {
    */
   static ChaosCluster start(ChaosOptions options, String jdbcUrl, String prefix, Path dir)
       throws IOException {
-    ChaosCluster cluster = new ChaosCluster(new MasterFleet(dir));
+    ChildJvm jvm = ChildJvm.classpath(ChaosMasterMain.class.getName());
+    if (!options.plantedBugs().isEmpty()) {
+      jvm =
+          jvm.withJvmOptions(
+              List.of(
+                  "-D"
+                      + ChaosMasterMain.PLANTED_BUGS_PROPERTY
+                      + "="
+                      + String.join(",", options.plantedBugs())));
+    }
+    ChaosCluster cluster = new ChaosCluster(new MasterFleet(dir, jvm));
     try {
       for (int i = 1; i <= options.masters(); i++) {
         cluster.startMaster(options, jdbcUrl, prefix, dir, "m" + i);
@@ -65,9 +78,6 @@ final class ChaosCluster implements AutoCloseable {
                 history.toString(),
                 "--clock-offset-file",
                 clock.path().toString()));
-    for (String bug : options.plantedBugs()) {
-      args.addAll(List.of("--plant-bug", bug));
-    }
     if (!options.createSchema()) {
       args.add("--no-create-schema");
     }

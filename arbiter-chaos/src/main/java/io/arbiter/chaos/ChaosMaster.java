@@ -1,6 +1,8 @@
 package io.arbiter.chaos;
 
 import io.arbiter.testkit.FaultProxy;
+import io.arbiter.testkit.process.MasterFleet;
+import io.arbiter.testkit.process.MasterProcess;
 import java.io.IOException;
 import java.nio.file.Path;
 

@@ -38,12 +38,10 @@ public final class ChaosRun {
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(120);
 
   private final ChaosOptions options;
-  private final TickTableSetup table;
   private final RunLog log;
 
-  public ChaosRun(ChaosOptions options, TickTableSetup table, PrintStream out) {
+  public ChaosRun(ChaosOptions options, PrintStream out) {
     this.options = options;
-    this.table = table;
     this.log = new RunLog(out);
   }
 
@@ -65,7 +63,7 @@ public final class ChaosRun {
                 db.jdbcUrl(), options.user(), options.password(), options.createSchema(), prefix)) {
       say("database: " + db.label() + "; names start with " + prefix);
       Set<FaultKind> kinds = usableKinds(db);
-      probe.prepare(table);
+      probe.prepare();
       try (ChaosCluster cluster = ChaosCluster.start(options, db.jdbcUrl(), prefix, dir)) {
         awaitStarted(cluster, probe, dir);
         FaultInjector injector =
@@ -143,7 +141,7 @@ public final class ChaosRun {
       return ChaosDatabase.server(options.jdbcUrl());
     }
     say("starting an embedded PostgreSQL ...");
-    return EmbeddedPostgresServer.start(dir.resolve("postgres-data"));
+    return EmbeddedDatabase.start(dir.resolve("postgres-data"), dir.resolve("postgres.log"));
   }
 
   /** The requested kinds this database allows: only an embedded one can be restarted. */

@@ -7,9 +7,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * The file a master reads its wall-clock offset from ({@code arbiter master --clock-offset-file}):
- * the number of milliseconds to add to the system time. Written whole and moved into place, so the
- * master never reads half a number.
+ * The file a master reads its wall-clock offset from ({@code --clock-offset-file} of {@link
+ * ChaosMasterMain}, read by {@link OffsetClock}): the number of milliseconds to add to the system
+ * time. Written whole and moved into place, so the master never reads half a number.
  */
 public final class ClockOffsetFile {
   private final Path file;

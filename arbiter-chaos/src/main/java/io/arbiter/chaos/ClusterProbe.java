@@ -2,6 +2,8 @@ package io.arbiter.chaos;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.arbiter.ClusterStatus;
+import io.arbiter.examples.buildfarm.BuildFarmWorkload;
+import io.arbiter.examples.buildfarm.TickHistory;
 import io.arbiter.jdbc.ArbiterDataSources;
 import io.arbiter.jdbc.Dialect;
 import io.arbiter.jdbc.JdbcClusterStore;
@@ -44,9 +46,11 @@ final class ClusterProbe implements AutoCloseable {
   /**
    * Creates the schema and the tick table, and learns how far the database's clock is from ours.
    */
-  void prepare(TickTableSetup table) throws SQLException {
+  void prepare() throws SQLException {
     store.initialize();
-    table.create(pool, dialect);
+    // Before the masters start: two masters creating the table at once on an empty database can
+    // collide.
+    BuildFarmWorkload.createTable(pool, dialect);
     long before = System.currentTimeMillis();
     long db = dbNowMillis();
     long after = System.currentTimeMillis();

@@ -13,10 +13,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What one master says it did: the JSON lines `arbiter master --history FILE` appends (see
- * docs/verification.md for the format). A restarted master appends a new "start" line and then its
- * own events; monotonic times ({@code nanos}, {@code sent_nanos}) compare only within one such
- * {@link Segment}.
+ * What one master says it did: the JSON lines {@link MasterHistoryWriter} appends ({@link
+ * ChaosMasterMain} {@code --history FILE}) (see docs/verification.md for the format). A restarted
+ * master appends a new "start" line and then its own events; monotonic times ({@code nanos}, {@code
+ * sent_nanos}) compare only within one such {@link Segment}.
  */
 public final class MasterHistory {
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -1,5 +1,6 @@
 package io.arbiter.chaos;
 
+import io.arbiter.examples.buildfarm.TickHistory;
 import java.util.List;
 
 /**

@@ -1,5 +1,7 @@
 package io.arbiter.chaos;
 
+import io.arbiter.examples.buildfarm.TickHistory;
+
 /**
  * One write the database accepted, read back from {@value TickHistory#TABLE}.
  *

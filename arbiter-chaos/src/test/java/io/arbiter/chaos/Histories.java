@@ -1,5 +1,6 @@
 package io.arbiter.chaos;
 
+import io.arbiter.examples.buildfarm.TickHistory;
 import io.arbiter.testkit.FaultProxy;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -5,7 +5,8 @@ import io.arbiter.chaos.ChaosOptions;
 import io.arbiter.chaos.ChaosReport;
 import io.arbiter.chaos.ChaosRun;
 import io.arbiter.chaos.FaultKind;
-import io.arbiter.cli.workload.BuildFarmWorkload;
+import io.arbiter.examples.cli.DbOptions;
+import io.arbiter.examples.cli.DurationConverter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -106,7 +107,7 @@ public final class ChaosCommand implements Callable<Integer> {
     ChaosOptions.Builder b =
         ChaosOptions.builder()
             .database(db.embedded() ? null : db.url("chaos"), db.user(), db.password())
-            .createSchema(db.createSchema)
+            .createSchema(db.createSchema())
             .masters(masters)
             .services(services)
             .duration(duration)
@@ -119,7 +120,7 @@ public final class ChaosCommand implements Callable<Integer> {
       b.seed(seed);
     }
     plantBugs.forEach(b::plantBug);
-    ChaosReport report = new ChaosRun(b.build(), BuildFarmWorkload::createTable, System.out).run();
+    ChaosReport report = new ChaosRun(b.build(), System.out).run();
     System.out.print(report.summary());
     if (json) {
       System.out.println(new ObjectMapper().writeValueAsString(report.json()));

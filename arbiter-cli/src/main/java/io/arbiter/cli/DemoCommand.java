@@ -1,9 +1,15 @@
 package io.arbiter.cli;
 
 import io.arbiter.ArbiterException;
-import io.arbiter.chaos.MasterFleet;
-import io.arbiter.chaos.MasterProcess;
+import io.arbiter.cli.runtime.MasterMain;
+import io.arbiter.cli.runtime.StatusView;
+import io.arbiter.examples.cli.DbOptions;
+import io.arbiter.examples.cli.DurationConverter;
 import io.arbiter.jdbc.JdbcClusterStore;
+import io.arbiter.testkit.EmbeddedPostgresProcess;
+import io.arbiter.testkit.process.ChildJvm;
+import io.arbiter.testkit.process.MasterFleet;
+import io.arbiter.testkit.process.MasterProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +26,8 @@ import picocli.CommandLine.Option;
 /**
  * Starts a database (embedded unless --db names one), N master processes running the build-farm
  * workload, and prints who runs what every few seconds. Ctrl-C stops the masters cleanly, then the
- * database.
+ * database. The masters run the master runtime, {@code arbiter-master.jar}, found beside the
+ * running {@code arbiter.jar}. Every child process stops by itself if the demo dies.
  */
 @Command(
     name = "demo",
@@ -62,17 +69,27 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * The master runtime beside the running tool ({@code java -jar arbiter-master.jar master}); when
+   * not run from a jar (tests, an IDE), the runtime's main class on this classpath.
+   */
+  static ChildJvm masterJvm() {
+    return ChildJvm.besideRunningJar("arbiter-master.jar")
+        .map(jar -> ChildJvm.jar(jar, "master"))
+        .orElseGet(() -> ChildJvm.classpath(MasterMain.class.getName(), "master"));
+  }
+
   @Override
   public Integer call() throws Exception {
     if (masters < 1) {
       throw new io.arbiter.InvalidConfigException("--masters", masters, "must be at least 1");
     }
     Path logs = Files.createTempDirectory("arbiter-demo-logs-");
-    EmbeddedDatabaseProcess embedded = null;
+    EmbeddedPostgresProcess embedded = null;
     String url;
     if (db.embedded()) {
       System.out.println("starting an embedded PostgreSQL ...");
-      embedded = EmbeddedDatabaseProcess.start(db.dataDir(), logs.resolve("postgres.log"));
+      embedded = EmbeddedPostgresProcess.start(db.dataDir(), logs.resolve("postgres.log"));
       url = embedded.jdbcUrl();
     } else {
       url = db.url("demo");
@@ -80,12 +97,13 @@ public final class DemoCommand implements Callable<Integer> {
     // Create the schema before the masters start, so the first status table is a real one.
     try (JdbcClusterStore store =
         JdbcClusterStore.open(
-            url, db.user(), db.password(), Duration.ofSeconds(3), db.createSchema)) {
+            url, db.user(), db.password(), Duration.ofSeconds(3), db.createSchema())) {
       store.initialize();
     }
-    MasterFleet fleet = new MasterFleet(logs);
+    ChildJvm masterJvm = masterJvm();
+    MasterFleet fleet = new MasterFleet(logs, masterJvm);
     CountDownLatch stopped = new CountDownLatch(1);
-    EmbeddedDatabaseProcess database = embedded;
+    EmbeddedPostgresProcess database = embedded;
     Thread stopAll =
         new Thread(
             () -> {
@@ -124,6 +142,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
     System.out.println();
     System.out.println("database:  " + url);
+    System.out.println("masters:   " + masterJvm);
     System.out.println("logs:      " + logs);
     for (MasterProcess p : fleet.masters()) {
       System.out.println("           " + p.name() + " pid " + p.pid() + " -> " + p.log());

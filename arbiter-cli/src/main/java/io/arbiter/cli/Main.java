@@ -1,11 +1,17 @@
 package io.arbiter.cli;
 
-import io.arbiter.ArbiterException;
-import io.arbiter.cli.bench.BenchCommand;
+import io.arbiter.bench.BenchCommand;
+import io.arbiter.cli.runtime.AdminCommands;
+import io.arbiter.cli.runtime.MasterCommand;
+import io.arbiter.cli.runtime.StatusCommand;
+import io.arbiter.examples.cli.ArbiterCommandLine;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code arbiter} command. */
+/**
+ * The {@code arbiter} tool ({@code arbiter.jar}): the demo, the benchmarks and chaos runs, and the
+ * runtime commands of {@link io.arbiter.cli.runtime.MasterMain}.
+ */
 @Command(
     name = "arbiter",
     mixinStandardHelpOptions = true,
@@ -20,7 +26,6 @@ import picocli.CommandLine.Command;
       AdminCommands.Move.class,
       BenchCommand.class,
       ChaosCommand.class,
-      EmbeddedDbCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
@@ -36,17 +41,7 @@ public final class Main implements Runnable {
 
   /** Runs the command with errors written to {@code err} (tests read them). */
   public static int run(java.io.PrintWriter err, String... args) {
-    CommandLine cli = new CommandLine(new Main());
-    cli.setErr(err);
-    cli.setExecutionExceptionHandler(
-        (e, cmd, parsed) -> {
-          if (e instanceof ArbiterException) {
-            cmd.getErr().println("arbiter " + cmd.getCommandName() + ": " + e.getMessage());
-            return 2;
-          }
-          throw e;
-        });
-    return cli.execute(args);
+    return ArbiterCommandLine.execute(new Main(), err, args);
   }
 
   @Override

@@ -4,14 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.arbiter.ClusterAdmin;
-import io.arbiter.chaos.MasterFleet;
-import io.arbiter.chaos.MasterProcess;
-import io.arbiter.chaos.TickHistory;
-import io.arbiter.cli.workload.BuildFarmWorkload;
+import io.arbiter.examples.buildfarm.BuildFarmWorkload;
+import io.arbiter.examples.buildfarm.TickHistory;
 import io.arbiter.jdbc.JdbcClusterStore;
 import io.arbiter.spi.ClusterFacts;
 import io.arbiter.testkit.TestDatabase;
 import io.arbiter.testkit.TestDatabases;
+import io.arbiter.testkit.process.MasterFleet;
+import io.arbiter.testkit.process.MasterProcess;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -62,7 +62,10 @@ class MultiProcessBalanceTest {
       BuildFarmWorkload.createTable(setup.dataSource(), setup.dialect());
     }
     store = JdbcClusterStore.open(db.jdbcUrl(), null, null, LEASE_TTL, false);
-    fleet = new MasterFleet(Path.of("target", "multi-process-balance", db.name()).toAbsolutePath());
+    fleet =
+        new MasterFleet(
+            Path.of("target", "multi-process-balance", db.name()).toAbsolutePath(),
+            DemoCommand.masterJvm());
     // As the demo runs them: a and b are web masters with the local force scheduler, c builds,
     // and all three run the peer link.
     String secret = java.util.UUID.randomUUID().toString();

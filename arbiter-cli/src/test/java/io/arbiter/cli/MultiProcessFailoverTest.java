@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.arbiter.ClusterStatus;
-import io.arbiter.chaos.MasterFleet;
-import io.arbiter.chaos.MasterProcess;
-import io.arbiter.chaos.TickHistory;
-import io.arbiter.cli.workload.BuildFarmWorkload;
+import io.arbiter.examples.buildfarm.BuildFarmWorkload;
+import io.arbiter.examples.buildfarm.TickHistory;
 import io.arbiter.jdbc.JdbcClusterStore;
 import io.arbiter.testkit.TestDatabase;
 import io.arbiter.testkit.TestDatabases;
+import io.arbiter.testkit.process.MasterFleet;
+import io.arbiter.testkit.process.MasterProcess;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -84,7 +84,7 @@ class MultiProcessFailoverTest {
   @Test
   void killDashNineOfTheOwnerMovesItsServicesWithinTheLease() throws Exception {
     String prefix = uniquePrefix("kill");
-    try (MasterFleet fleet = new MasterFleet(logDir(prefix))) {
+    try (MasterFleet fleet = new MasterFleet(logDir(prefix), DemoCommand.masterJvm())) {
       List<MasterProcess> masters = startTwoMasters(fleet, prefix);
       awaitAllOwnedAndTicking(prefix, masters);
       MasterProcess victim = busiest(prefix, masters);
@@ -137,7 +137,7 @@ class MultiProcessFailoverTest {
   @Test
   void sigstopOfTheOwnerLongerThanTheLeaseIsFencedAfterSigcont() throws Exception {
     String prefix = uniquePrefix("stop");
-    try (MasterFleet fleet = new MasterFleet(logDir(prefix))) {
+    try (MasterFleet fleet = new MasterFleet(logDir(prefix), DemoCommand.masterJvm())) {
       List<MasterProcess> masters = startTwoMasters(fleet, prefix);
       awaitAllOwnedAndTicking(prefix, masters);
       MasterProcess frozen = busiest(prefix, masters);
@@ -253,7 +253,7 @@ class MultiProcessFailoverTest {
   @Test
   void cleanStopHandsOffAtOnce() throws Exception {
     String prefix = uniquePrefix("term");
-    try (MasterFleet fleet = new MasterFleet(logDir(prefix))) {
+    try (MasterFleet fleet = new MasterFleet(logDir(prefix), DemoCommand.masterJvm())) {
       List<MasterProcess> masters = startTwoMasters(fleet, prefix);
       awaitAllOwnedAndTicking(prefix, masters);
       MasterProcess stopped = busiest(prefix, masters);

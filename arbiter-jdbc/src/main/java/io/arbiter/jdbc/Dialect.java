@@ -119,6 +119,22 @@ public interface Dialect {
   /** An upsert of (member_name, delivered_seq) into arbiter_event_consumer, stamping now. */
   String upsertEventPosition();
 
+  // ---- for an application's own tables (the examples' tick table, say) ----
+
+  /**
+   * What differs in a CREATE TABLE: an auto-numbered BIGINT primary key column named {@code name},
+   * the column type that holds {@link #now()}, and the options that follow the column list.
+   */
+  TableDdl tableDdl();
+
+  /**
+   * @param autoIncrementKey a column definition, with {@code %s} for its name ({@code %s BIGSERIAL
+   *     PRIMARY KEY})
+   * @param timestampType the column type that holds {@link #now()} ({@code TIMESTAMPTZ})
+   * @param tableOptions what follows the column list, empty or with a leading space
+   */
+  record TableDdl(String autoIncrementKey, String timestampType, String tableOptions) {}
+
   /** Picks the dialect from a JDBC URL (which is checked first). */
   static Dialect forUrl(String jdbcUrl) {
     ArbiterDataSources.validateUrl(jdbcUrl);

@@ -171,4 +171,9 @@ public final class MariaDbDialect implements Dialect {
         + " VALUES (?, ?, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE"
         + " delivered_seq = VALUES(delivered_seq), updated_at = VALUES(updated_at)";
   }
+
+  @Override
+  public TableDdl tableDdl() {
+    return new TableDdl("%s BIGINT AUTO_INCREMENT PRIMARY KEY", "DATETIME(6)", " ENGINE=InnoDB");
+  }
 }

@@ -187,4 +187,9 @@ public final class PostgresDialect implements Dialect {
         + " VALUES (?, ?, clock_timestamp()) ON CONFLICT (member_name) DO UPDATE"
         + " SET delivered_seq = EXCLUDED.delivered_seq, updated_at = EXCLUDED.updated_at";
   }
+
+  @Override
+  public TableDdl tableDdl() {
+    return new TableDdl("%s BIGSERIAL PRIMARY KEY", "TIMESTAMPTZ", "");
+  }
 }

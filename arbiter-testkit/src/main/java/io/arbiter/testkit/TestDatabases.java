@@ -1,6 +1,5 @@
 package io.arbiter.testkit;
 
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -22,7 +21,7 @@ public final class TestDatabases {
   public static final String MARIADB_ENV = "ARBITER_TEST_MARIADB_URL";
 
   private static final Pattern URL = Pattern.compile("^(jdbc:[a-z]+://[^/]+/)([^?]*)(\\?.*)?$");
-  private static EmbeddedPostgres embedded;
+  private static EmbeddedPostgresServer embedded;
 
   private TestDatabases() {}
 
@@ -47,11 +46,11 @@ public final class TestDatabases {
   public static synchronized String embeddedPostgresUrl() {
     if (embedded == null) {
       try {
-        embedded = EmbeddedPostgres.builder().start();
+        embedded = EmbeddedPostgresServer.start(null);
       } catch (IOException e) {
         throw new IllegalStateException("could not start the embedded PostgreSQL: " + e, e);
       }
-      EmbeddedPostgres started = embedded;
+      EmbeddedPostgresServer started = embedded;
       Runtime.getRuntime()
           .addShutdownHook(
               new Thread(
@@ -63,7 +62,7 @@ public final class TestDatabases {
                     }
                   }));
     }
-    return embedded.getJdbcUrl("postgres", "postgres");
+    return embedded.jdbcUrl();
   }
 
   public static Optional<String> env(String variable) {

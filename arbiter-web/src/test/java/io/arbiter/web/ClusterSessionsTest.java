@@ -9,6 +9,7 @@ import io.arbiter.sessions.ClusterSessions;
 import io.arbiter.sessions.InvalidSessionDataException;
 import io.arbiter.sessions.Session;
 import io.arbiter.sessions.SessionConfig;
+import io.arbiter.testkit.CountingSessionStore;
 import io.arbiter.testkit.ManualTicker;
 import io.arbiter.testkit.TestDatabase;
 import io.arbiter.testkit.TestDatabases;

@@ -2,7 +2,7 @@ package io.arbiter.chaos.check;
 
 import io.arbiter.chaos.RunHistory;
 import io.arbiter.chaos.Tick;
-import io.arbiter.chaos.TickHistory;
+import io.arbiter.examples.buildfarm.TickHistory;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;

@@ -1,0 +1,58 @@
+package io.arbiter.chaos;
+
+import io.arbiter.examples.buildfarm.BuildFarmMaster;
+import io.arbiter.examples.buildfarm.BuildFarmMasterOptions;
+import io.arbiter.examples.cli.ArbiterCommandLine;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * One master of a chaos run, in a JVM of its own: the examples' build-farm master (the options of
+ * {@code arbiter master}) with what the harness needs attached: a {@link MasterHistoryWriter} that
+ * hears its lease events and every attempt of its services to act, and a wall clock shifted through
+ * a {@link ClockOffsetFile}. Planted bugs come from {@code -D}{@value #PLANTED_BUGS_PROPERTY}.
+ */
+@Command(
+    name = "chaos-master",
+    mixinStandardHelpOptions = true,
+    description = "One master of a chaos run (started by `arbiter chaos`).")
+public final class ChaosMasterMain implements Callable<Integer> {
+  /** The system property that carries the planted bugs' labels, comma-separated. */
+  public static final String PLANTED_BUGS_PROPERTY = "arbiter.plantedBugs";
+
+  @Mixin BuildFarmMasterOptions options;
+
+  @Option(
+      names = "--history",
+      required = true,
+      description = "Append what this master does to this file (JSON lines).")
+  Path historyFile;
+
+  @Option(
+      names = "--clock-offset-file",
+      description = "Shift this master's wall clock by the milliseconds written in this file.")
+  Path clockOffsetFile;
+
+  public static void main(String[] args) {
+    System.exit(ArbiterCommandLine.execute(new ChaosMasterMain(), args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    BuildFarmMaster master = BuildFarmMaster.create(options);
+    MasterHistoryWriter history =
+        MasterHistoryWriter.open(
+            historyFile,
+            options.name(),
+            master.config().leaseTtl().toMillis(),
+            master.config().selfFenceMargin().toMillis());
+    master.listener(history).tickObserver(history).closeAtStop(history);
+    if (clockOffsetFile != null) {
+      master.clock(new OffsetClock(clockOffsetFile));
+    }
+    return master.run();
+  }
+}
