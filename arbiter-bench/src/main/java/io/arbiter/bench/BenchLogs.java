@@ -11,7 +11,7 @@ final class BenchLogs {
 
   static void quiet(boolean verbose) {
     // One line per service start and stop: never wanted at this scale.
-    setIfAbsent("org.slf4j.simpleLogger.log.io.arbiter.ServiceSlot", "warn");
+    setIfAbsent("org.slf4j.simpleLogger.log.io.arbiter.internal.engine.ServiceSlot", "warn");
     // Its start and leave lines list every service by name: 10,000 names per master.
     setIfAbsent("org.slf4j.simpleLogger.log.io.arbiter.Cluster", "warn");
     // Joins, hand-overs and claims: shown with --verbose (timestamped, useful to see the phases).
