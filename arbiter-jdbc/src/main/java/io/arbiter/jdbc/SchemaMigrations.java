@@ -10,6 +10,7 @@ import java.util.List;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,11 +28,7 @@ import org.slf4j.LoggerFactory;
  * that version and applies only the migrations after it. The installed version is the larger of the
  * two records.
  *
- * <p><b>Masters starting together.</b> The whole check runs under Arbiter's schema lock ({@link
- * Dialect#lockSchema}, taken on a connection of its own), so that deciding the baseline and
- * migrating happen as one step for one master at a time, against other masters of this release and
- * of the releases before it (which take the same lock). Flyway takes its own lock as well. While
- * the check runs it needs two connections of the pool: the lock's and Flyway's.
+ * <p><b>Masters starting together</b> meet at Flyway's lock; see {@link #ensure}.
  */
 final class SchemaMigrations {
   /** The schema version this code reads and writes. */
@@ -67,45 +64,37 @@ final class SchemaMigrations {
 
   /**
    * Checks (and, when {@code createAllowed}, creates or upgrades) the schema behind {@code
-   * dataSource}, under the schema lock.
+   * dataSource}.
+   *
+   * <p>Masters starting together meet only at Flyway's own lock, and never need more than two
+   * connections of the pool (Flyway's two on PostgreSQL). What makes that safe: the history table
+   * always exists before any master migrates (a master that finds none first records a baseline),
+   * and every master that records one chooses the same version. It reads the old record <em>before
+   * </em> the history: a migration that changes the old record (V1, V2 insert their version) runs
+   * only after the history table exists, so a master that reads the record after such a change also
+   * finds the table and records nothing. Flyway accepts a second baseline at the same version and
+   * retries a history table created at the same moment by another master.
    */
   void ensure(DataSource dataSource, boolean createAllowed) {
-    new Transactions(dataSource, database)
-        .inTransaction(
+    Transactions transactions = new Transactions(dataSource, database);
+    int[] versions =
+        transactions.inAutoCommit(
             "checking the schema",
             c -> {
-              dialect.lockSchema(c);
-              try {
-                ensureLocked(c, dataSource, createAllowed);
-              } finally {
-                dialect.unlockSchema(c);
-              }
-              return null;
+              int legacy = legacyVersion(c); // first: see above
+              return new int[] {legacy, historyVersion(c)};
             });
-  }
-
-  private void ensureLocked(Connection c, DataSource dataSource, boolean createAllowed)
-      throws SQLException {
-    int legacy = legacyVersion(c);
-    int history = historyVersion(c);
+    int legacy = versions[0];
+    int history = versions[1];
     int installed = Math.max(legacy, history);
-    if (installed > CURRENT_VERSION) {
-      throw new ArbiterException(
-          "the Arbiter schema in "
-              + database
-              + " is version "
-              + installed
-              + ", newer than this Arbiter understands (version "
-              + CURRENT_VERSION
-              + "): upgrade Arbiter on this master before starting it (see docs/upgrading.md)");
-    }
+    refuseNewer(installed);
     if (history == CURRENT_VERSION) {
       return;
     }
     if (!createAllowed) {
       if (installed == CURRENT_VERSION) {
-        // Created by Arbiter 0.2 (no Flyway history yet): current in content. The first master
-        // allowed to create the schema records the baseline.
+        // Created before Flyway (no history yet): current in content. The first master allowed
+        // to create the schema records the baseline.
         return;
       }
       throw new ArbiterException(
@@ -117,55 +106,82 @@ final class SchemaMigrations {
               + " in this order (inside arbiter-jdbc.jar and in the source tree under"
               + " arbiter-jdbc/src/main/resources) or allow schema creation (--create-schema)");
     }
-    migrate(dataSource, history < 0 ? legacy : -1);
+    if (history < 0) {
+      // The baseline is the version the old record holds: 0 (below V1) for a database without
+      // Arbiter's tables, whether it is new or shared with the application's tables.
+      if (legacy > 0) {
+        log.info(
+            "the Arbiter schema in {} is version {}, recorded in {} before Arbiter moved to"
+                + " Flyway: recording it as the baseline in {}",
+            database,
+            legacy,
+            LEGACY_VERSION_TABLE,
+            HISTORY_TABLE);
+      }
+      run(
+          dataSource,
+          "recording the schema's baseline",
+          flyway -> baselineConfig(flyway, legacy).load().baseline());
+    }
+    log.info("migrating the Arbiter schema in {} to version {}", database, CURRENT_VERSION);
+    run(dataSource, "migrating the schema", flyway -> flyway.load().migrate());
+    // A newer Arbiter could have migrated between the check and Flyway's lock (Flyway ignores
+    // migrations it does not know): look again.
+    transactions.inAutoCommit(
+        "checking the migrated schema",
+        c -> {
+          refuseNewer(Math.max(legacyVersion(c), historyVersion(c)));
+          return null;
+        });
   }
 
-  /**
-   * @param baseline the version to baseline at when there is no history table yet (the legacy
-   *     record, 0 if none); negative if the history table exists
-   */
-  private void migrate(DataSource dataSource, int baseline) {
-    if (baseline > 0) {
-      log.info(
-          "the Arbiter schema in {} is version {} (recorded in {} by Arbiter 0.{}): recording it"
-              + " as the baseline in {} and migrating to version {}",
-          database,
-          baseline,
-          LEGACY_VERSION_TABLE,
-          baseline,
-          HISTORY_TABLE,
-          CURRENT_VERSION);
-    } else {
-      log.info("migrating the Arbiter schema in {} to version {}", database, CURRENT_VERSION);
+  private void refuseNewer(int installed) {
+    if (installed > CURRENT_VERSION) {
+      throw new ArbiterException(
+          "the Arbiter schema in "
+              + database
+              + " is version "
+              + installed
+              + ", newer than this Arbiter understands (version "
+              + CURRENT_VERSION
+              + "): upgrade Arbiter on this master before starting it (see docs/upgrading.md)");
     }
-    Flyway flyway =
-        Flyway.configure(SchemaMigrations.class.getClassLoader())
-            .dataSource(dataSource)
-            .table(HISTORY_TABLE)
-            .locations("classpath:" + location(dialect))
-            // A database shared with the application is not empty: baseline below V1 (or at
-            // the version Arbiter 0.1/0.2 recorded) instead of refusing it.
-            .baselineOnMigrate(true)
-            .baselineVersion(String.valueOf(Math.max(0, baseline)))
-            .baselineDescription(
-                baseline > 0
-                    ? "Arbiter schema " + baseline + " from " + LEGACY_VERSION_TABLE
-                    : "before Arbiter")
-            .placeholderReplacement(false)
-            .validateMigrationNaming(true)
-            .load();
+  }
+
+  /** Arbiter's Flyway settings: its history table, this dialect's migrations, nothing else. */
+  private FluentConfiguration config(DataSource dataSource) {
+    return Flyway.configure(SchemaMigrations.class.getClassLoader())
+        .dataSource(dataSource)
+        .table(HISTORY_TABLE)
+        .locations("classpath:" + location(dialect))
+        .placeholderReplacement(false)
+        .validateMigrationNaming(true);
+  }
+
+  private static FluentConfiguration baselineConfig(FluentConfiguration config, int baseline) {
+    return config
+        .baselineVersion(String.valueOf(baseline))
+        .baselineDescription(
+            baseline > 0 ? "Arbiter schema " + baseline + " from " + LEGACY_VERSION_TABLE : "none");
+  }
+
+  @FunctionalInterface
+  private interface FlywayCommand {
+    void run(FluentConfiguration flyway);
+  }
+
+  private void run(DataSource dataSource, String what, FlywayCommand command) {
     try {
-      flyway.migrate();
+      command.run(config(dataSource));
     } catch (FlywayException e) {
       Throwable cause = e;
       while (cause.getCause() != null && !(cause instanceof SQLException)) {
         cause = cause.getCause();
       }
       if (cause instanceof SQLException sql) {
-        throw SqlFailures.translate("migrating the schema", database, sql);
+        throw SqlFailures.translate(what, database, sql);
       }
-      throw new ArbiterException(
-          "migrating the Arbiter schema in " + database + " failed: " + e.getMessage(), e);
+      throw new ArbiterException(what + " on " + database + " failed: " + e.getMessage(), e);
     }
   }
 
