@@ -304,7 +304,10 @@ public final class JdbcArbiter implements AutoCloseable {
       this.callerDataSource = dataSource;
     }
 
-    /** The user and password for the pools ({@link #builder(String)} only); null: from the URL. */
+    /**
+     * The user and password for the pools ({@link JdbcArbiter#builder(String)} only); null: from
+     * the URL.
+     */
     public Builder credentials(String user, String password) {
       requirePools("credentials", user == null ? null : "user " + user);
       this.user = user;
@@ -313,8 +316,8 @@ public final class JdbcArbiter implements AutoCloseable {
     }
 
     /**
-     * With {@link #builder(DataSource)}: the data source's URL, to choose the dialect without
-     * connecting and to name the database in messages (its query string is never shown).
+     * With {@link JdbcArbiter#builder(DataSource)}: the data source's URL, to choose the dialect
+     * without connecting and to name the database in messages (its query string is never shown).
      */
     public Builder jdbcUrl(String jdbcUrl) {
       if (jdbcUrlForPools != null) {
@@ -357,7 +360,7 @@ public final class JdbcArbiter implements AutoCloseable {
 
     /**
      * The lease TTL, for a process that runs no member (an operator tool, a web server that only
-     * reads sessions); default {@link #DEFAULT_LEASE_TTL}. A master gives its {@link
+     * reads sessions); default {@link JdbcArbiter#DEFAULT_LEASE_TTL}. A master gives its {@link
      * #clusterConfig} instead.
      */
     public Builder leaseTtl(Duration leaseTtl) {
@@ -388,7 +391,7 @@ public final class JdbcArbiter implements AutoCloseable {
     }
 
     /**
-     * Connections of the main pool ({@link #builder(String)} only); default {@value
+     * Connections of the main pool ({@link JdbcArbiter#builder(String)} only); default {@value
      * #DEFAULT_POOL_SIZE}.
      */
     public Builder poolSize(int poolSize) {
@@ -401,9 +404,9 @@ public final class JdbcArbiter implements AutoCloseable {
     }
 
     /**
-     * Connections of the heartbeat's own pool ({@link #builder(String)} only); default {@value
-     * #DEFAULT_HEARTBEAT_POOL_SIZE}. 0 makes no such pool: the heartbeat then keeps one connection
-     * of the main pool (for processes that run no member).
+     * Connections of the heartbeat's own pool ({@link JdbcArbiter#builder(String)} only); default
+     * {@value #DEFAULT_HEARTBEAT_POOL_SIZE}. 0 makes no such pool: the heartbeat then keeps one
+     * connection of the main pool (for processes that run no member).
      */
     public Builder heartbeatPoolSize(int heartbeatPoolSize) {
       requirePools("heartbeatPoolSize", heartbeatPoolSize);
@@ -416,8 +419,9 @@ public final class JdbcArbiter implements AutoCloseable {
     }
 
     /**
-     * With {@link #builder(DataSource)}: where the heartbeat gets its connections (a small pool of
-     * the caller's). Without it the heartbeat keeps one connection of the main data source.
+     * With {@link JdbcArbiter#builder(DataSource)}: where the heartbeat gets its connections (a
+     * small pool of the caller's). Without it the heartbeat keeps one connection of the main data
+     * source.
      */
     public Builder heartbeatDataSource(DataSource heartbeatDataSource) {
       if (callerDataSource == null) {
@@ -434,7 +438,10 @@ public final class JdbcArbiter implements AutoCloseable {
       return this;
     }
 
-    /** The largest event payload; default {@value #DEFAULT_MAX_EVENT_PAYLOAD_BYTES} bytes. */
+    /**
+     * The largest event payload; default {@value JdbcArbiter#DEFAULT_MAX_EVENT_PAYLOAD_BYTES}
+     * bytes.
+     */
     public Builder maxEventPayloadBytes(int maxEventPayloadBytes) {
       this.maxEventPayloadBytes = EventLimits.validateMaxPayloadBytes(maxEventPayloadBytes);
       return this;
