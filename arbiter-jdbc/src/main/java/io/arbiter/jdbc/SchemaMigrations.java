@@ -1,5 +1,7 @@
 package io.arbiter.jdbc;
 
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.util.DriverDataSource;
 import io.arbiter.ArbiterException;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -66,14 +68,14 @@ final class SchemaMigrations {
    * Checks (and, when {@code createAllowed}, creates or upgrades) the schema behind {@code
    * dataSource}.
    *
-   * <p>Masters starting together meet only at Flyway's own lock, and never need more than two
-   * connections of the pool (Flyway's two on PostgreSQL). What makes that safe: the history table
-   * always exists before any master migrates (a master that finds none first records a baseline),
-   * and every master that records one chooses the same version. It reads the old record <em>before
-   * </em> the history: a migration that changes the old record (V1, V2 insert their version) runs
-   * only after the history table exists, so a master that reads the record after such a change also
-   * finds the table and records nothing. Flyway accepts a second baseline at the same version and
-   * retries a history table created at the same moment by another master.
+   * <p>Masters starting together meet only at Flyway's own lock, and need one connection of the
+   * pool (Flyway's own are beside it: {@link #outsideThePool}). What makes that safe: the history
+   * table always exists before any master migrates (a master that finds none first records a
+   * baseline), and every master that records one chooses the same version. It reads the old record
+   * <em>before </em> the history: a migration that changes the old record (V1, V2 insert their
+   * version) runs only after the history table exists, so a master that reads the record after such
+   * a change also finds the table and records nothing. Flyway accepts a second baseline at the same
+   * version and retries a history table created at the same moment by another master.
    */
   void ensure(DataSource dataSource, boolean createAllowed) {
     Transactions transactions = new Transactions(dataSource, database);
@@ -151,7 +153,7 @@ final class SchemaMigrations {
   /** Arbiter's Flyway settings: its history table, this dialect's migrations, nothing else. */
   private FluentConfiguration config(DataSource dataSource) {
     return Flyway.configure(SchemaMigrations.class.getClassLoader())
-        .dataSource(dataSource)
+        .dataSource(outsideThePool(dataSource))
         .table(HISTORY_TABLE)
         .locations("classpath:" + location(dialect))
         .placeholderReplacement(false)
@@ -163,6 +165,25 @@ final class SchemaMigrations {
         .baselineVersion(String.valueOf(baseline))
         .baselineDescription(
             baseline > 0 ? "Arbiter schema " + baseline + " from " + LEGACY_VERSION_TABLE : "none");
+  }
+
+  /**
+   * Flyway opens two connections at once on PostgreSQL (its history's and the migration's). A pool
+   * sized for a tool (one or two connections) would time out, so where the pool is HikariCP's,
+   * Flyway connects the way the pool does, with the same URL, driver, properties and credentials,
+   * but beside it; the connections are closed when the command ends. Other data sources are used as
+   * they are (give them two connections).
+   */
+  static DataSource outsideThePool(DataSource dataSource) {
+    if (dataSource instanceof HikariDataSource pool && pool.getJdbcUrl() != null) {
+      return new DriverDataSource(
+          pool.getJdbcUrl(),
+          pool.getDriverClassName(),
+          pool.getDataSourceProperties(),
+          pool.getUsername(),
+          pool.getPassword());
+    }
+    return dataSource;
   }
 
   @FunctionalInterface

@@ -173,13 +173,13 @@ abstract class SchemaMigrationCases {
   }
 
   @Test
-  void twoConnectionsAreEnoughToMigrate() throws Exception {
-    // The schema lock holds one connection while Flyway works on another; benchmarks run their
-    // setup on pools of two.
+  void aPoolOfOneConnectionIsEnoughToMigrate() throws Exception {
+    // Flyway takes two connections at once on PostgreSQL; tools and benchmarks run their setup on
+    // pools of one or two.
     JdbcArbiter small =
         JdbcArbiter.builder(db().jdbcUrl())
             .leaseTtl(TTL)
-            .poolSize(2)
+            .poolSize(1)
             .heartbeatPoolSize(0)
             .createSchema(true)
             .build();
