@@ -11,10 +11,10 @@ import java.util.Optional;
 /**
  * What differs between the databases Arbiter runs on, and nothing else: the clock expression,
  * interval arithmetic, share locks, upserts, bounded deletes, push notifications, session settings,
- * and error codes. The SQL of each feature ({@code MemberSql}, {@code ClaimSql}, {@code FactsSql},
- * {@code StatusSql}, {@code EventSql}, {@code SessionSql}) is written once against these pieces and
- * asks the dialect only through the capability flags below ({@link #supportsPushNotification()},
- * {@link #supportsWritableCte()}), never for its name.
+ * the schema lock and error codes. The SQL of each feature ({@code MemberSql}, {@code ClaimSql},
+ * {@code FactsSql}, {@code StatusSql}, {@code EventSql}, {@code SessionSql}) is written once
+ * against these pieces and asks the dialect only through the capability flags below ({@link
+ * #supportsPushNotification()}, {@link #supportsWritableCte()}), never for its name.
  */
 public interface Dialect {
 
@@ -100,6 +100,14 @@ public interface Dialect {
 
   /** Statements that bound idle time inside one transaction. */
   record IdleTransactionLimit(String begin, String end) {}
+
+  /**
+   * Takes Arbiter's schema lock on {@code connection} (inside its open transaction), so that
+   * masters starting at the same moment check and migrate the schema one after the other.
+   */
+  void lockSchema(Connection connection) throws SQLException;
+
+  void unlockSchema(Connection connection) throws SQLException;
 
   // ---- errors ----
 

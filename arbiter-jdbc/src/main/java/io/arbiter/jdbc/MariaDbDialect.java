@@ -1,7 +1,9 @@
 package io.arbiter.jdbc;
 
+import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -102,6 +104,23 @@ public final class MariaDbDialect implements Dialect {
     return new IdleTransactionLimit(
         "SET SESSION idle_transaction_timeout = " + seconds,
         "SET SESSION idle_transaction_timeout = DEFAULT");
+  }
+
+  @Override
+  public void lockSchema(Connection connection) throws SQLException {
+    try (Statement st = connection.createStatement();
+        ResultSet rs = st.executeQuery("SELECT GET_LOCK('arbiter_schema', 60)")) {
+      if (!rs.next() || rs.getInt(1) != 1) {
+        throw new SQLException("could not take the schema lock within 60 s", "55P03");
+      }
+    }
+  }
+
+  @Override
+  public void unlockSchema(Connection connection) throws SQLException {
+    try (Statement st = connection.createStatement()) {
+      st.execute("DO RELEASE_LOCK('arbiter_schema')");
+    }
   }
 
   @Override

@@ -1,7 +1,9 @@
 package io.arbiter.jdbc;
 
+import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -16,6 +18,8 @@ public final class PostgresDialect implements Dialect {
 
   /** The channel event log readers LISTEN on for new events. */
   public static final String EVENT_CHANNEL = "arbiter_event";
+
+  private static final long SCHEMA_LOCK_KEY = 0x41524249544552L; // "ARBITER"
 
   @Override
   public String name() {
@@ -128,6 +132,21 @@ public final class PostgresDialect implements Dialect {
     // SET LOCAL lasts until the end of the transaction; nothing to undo.
     return new IdleTransactionLimit(
         "SET LOCAL idle_in_transaction_session_timeout = " + Math.max(1, limit.toMillis()), null);
+  }
+
+  @Override
+  public void lockSchema(Connection connection) throws SQLException {
+    try (Statement st = connection.createStatement()) {
+      // Masters starting together wait here while one creates the schema: longer than the pool's
+      // 1 s lock_timeout allows (the socket timeout still bounds it), as MariaDB's GET_LOCK(60).
+      st.execute("SET LOCAL lock_timeout = '60s'");
+      st.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK_KEY + ")"); // freed at commit
+    }
+  }
+
+  @Override
+  public void unlockSchema(Connection connection) {
+    // transaction-scoped: released by the commit or rollback
   }
 
   @Override

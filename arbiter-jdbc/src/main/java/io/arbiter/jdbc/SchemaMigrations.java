@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * that version and applies only the migrations after it. The installed version is the larger of the
  * two records.
  *
- * <p><b>Masters starting together</b> meet at Flyway's lock; see {@link #ensure}.
+ * <p><b>Masters starting together</b> take turns under Arbiter's schema lock; see {@link #ensure}.
  */
 final class SchemaMigrations {
   /** The schema version this code reads and writes. */
@@ -68,26 +68,33 @@ final class SchemaMigrations {
    * Checks (and, when {@code createAllowed}, creates or upgrades) the schema behind {@code
    * dataSource}.
    *
-   * <p>Masters starting together meet only at Flyway's own lock, and need one connection of the
-   * pool (Flyway's own are beside it: {@link #outsideThePool}). What makes that safe: the history
-   * table always exists before any master migrates (a master that finds none first records a
-   * baseline), and every master that records one chooses the same version. It reads the old record
-   * <em>before </em> the history: a migration that changes the old record (V1, V2 insert their
-   * version) runs only after the history table exists, so a master that reads the record after such
-   * a change also finds the table and records nothing. Flyway accepts a second baseline at the same
-   * version and retries a history table created at the same moment by another master.
+   * <p>All of it runs under Arbiter's schema lock ({@link Dialect#lockSchema}, held on one
+   * connection of the pool; the releases before Flyway take the same lock), so that masters
+   * starting together check, record a baseline and migrate one after the other; Flyway takes its
+   * own lock as well. A master that finds no history table records a baseline first (the version of
+   * the old record, 0 for a database without Arbiter's tables), so that the table always exists
+   * before anyone migrates. Flyway's own connections (two at once on PostgreSQL) are made beside a
+   * HikariCP pool ({@link #outsideThePool}), so that a pool of one connection is enough.
    */
   void ensure(DataSource dataSource, boolean createAllowed) {
-    Transactions transactions = new Transactions(dataSource, database);
-    int[] versions =
-        transactions.inAutoCommit(
+    new Transactions(dataSource, database)
+        .inTransaction(
             "checking the schema",
             c -> {
-              int legacy = legacyVersion(c); // first: see above
-              return new int[] {legacy, historyVersion(c)};
+              dialect.lockSchema(c);
+              try {
+                ensureLocked(c, dataSource, createAllowed);
+              } finally {
+                dialect.unlockSchema(c);
+              }
+              return null;
             });
-    int legacy = versions[0];
-    int history = versions[1];
+  }
+
+  private void ensureLocked(Connection c, DataSource dataSource, boolean createAllowed)
+      throws SQLException {
+    int legacy = legacyVersion(c);
+    int history = historyVersion(c);
     int installed = Math.max(legacy, history);
     refuseNewer(installed);
     if (history == CURRENT_VERSION) {
@@ -127,14 +134,6 @@ final class SchemaMigrations {
     }
     log.info("migrating the Arbiter schema in {} to version {}", database, CURRENT_VERSION);
     run(dataSource, "migrating the schema", flyway -> flyway.load().migrate());
-    // A newer Arbiter could have migrated between the check and Flyway's lock (Flyway ignores
-    // migrations it does not know): look again.
-    transactions.inAutoCommit(
-        "checking the migrated schema",
-        c -> {
-          refuseNewer(Math.max(legacyVersion(c), historyVersion(c)));
-          return null;
-        });
   }
 
   private void refuseNewer(int installed) {
@@ -168,11 +167,11 @@ final class SchemaMigrations {
   }
 
   /**
-   * Flyway opens two connections at once on PostgreSQL (its history's and the migration's). A pool
-   * sized for a tool (one or two connections) would time out, so where the pool is HikariCP's,
-   * Flyway connects the way the pool does, with the same URL, driver, properties and credentials,
-   * but beside it; the connections are closed when the command ends. Other data sources are used as
-   * they are (give them two connections).
+   * Flyway opens two connections at once on PostgreSQL (its history's and the migration's), while
+   * the schema lock holds one of the pool. A pool sized for a tool (one or two connections) would
+   * time out, so where the pool is HikariCP's, Flyway connects the way the pool does, with the same
+   * URL, driver, properties and credentials, but beside it; the connections are closed when the
+   * command ends. Other data sources are used as they are (give them two connections).
    */
   static DataSource outsideThePool(DataSource dataSource) {
     if (dataSource instanceof HikariDataSource pool && pool.getJdbcUrl() != null) {
