@@ -15,7 +15,8 @@ import java.time.Duration;
 public final class ArbiterDataSources {
   /**
    * Connections for the lease and assignment threads, the change listener, the event log (its
-   * listener and its reader) and a spare for status queries.
+   * listener and its reader) and a spare for status queries, in one pool. {@link JdbcArbiter} makes
+   * a pool of {@link JdbcArbiter#DEFAULT_POOL_SIZE} and gives the heartbeat a pool of its own.
    */
   public static final int DEFAULT_POOL_SIZE = 6;
 
@@ -33,7 +34,7 @@ public final class ArbiterDataSources {
     }
     throw new InvalidConfigException(
         "jdbcUrl",
-        url,
+        JdbcArbiter.redact(url), // the query string may hold a password
         "unknown URL scheme: use jdbc:postgresql://host:port/db, jdbc:mariadb://host:port/db or"
             + " jdbc:mysql://host:port/db");
   }

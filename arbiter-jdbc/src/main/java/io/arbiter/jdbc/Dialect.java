@@ -4,18 +4,24 @@ import io.arbiter.ArbiterException;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 
 /**
- * Everything that differs between the databases Arbiter runs on, in one place: the clock
- * expression, interval arithmetic, share locks, insert-if-absent and how other masters are woken.
- * The store's SQL is written once against these pieces; nothing else in arbiter-jdbc asks which
- * database it is talking to.
+ * What differs between the databases Arbiter runs on, and nothing else: the clock expression,
+ * interval arithmetic, share locks, upserts, bounded deletes, push notifications, session settings,
+ * the schema lock and error codes. The SQL of each feature ({@code MemberSql}, {@code ClaimSql},
+ * {@code FactsSql}, {@code StatusSql}, {@code EventSql}, {@code SessionSql}) is written once
+ * against these pieces and asks the dialect only through the capability flags below ({@link
+ * #supportsPushNotification()}, {@link #supportsWritableCte()}), never for its name.
  */
 public interface Dialect {
 
-  /** A short name, also the folder of the schema scripts. */
+  /** A short name, also the folder of the schema migrations. */
   String name();
+
+  // ---- the clock ----
 
   /** The database's clock, as a SQL expression evaluated when the statement runs. */
   String now();
@@ -23,28 +29,31 @@ public interface Dialect {
   /** {@code now() + ? milliseconds}, with the milliseconds bound as a parameter. */
   String nowPlusMillisParam();
 
+  /** {@code now() + millisExpression milliseconds}, for an expression such as a column name. */
+  String nowPlusMillis(String millisExpression);
+
   /** Milliseconds from now until {@code column} (negative once passed), as a BIGINT. */
   String millisUntil(String column);
+
+  /** Reads a timestamp column written with {@link #now()}. */
+  Instant readInstant(ResultSet rs, String column) throws SQLException;
+
+  // ---- statement forms ----
 
   /** The clause that share-locks the rows a SELECT reads until the transaction ends. */
   String shareLockClause();
 
   /**
-   * An INSERT of (name, weight, required_tag, pinned_to, anti_affinity, run_local) into
-   * arbiter_service that does nothing if the row exists.
+   * An INSERT of {@code values} into {@code columns} of {@code table} that does nothing if a row
+   * with the same {@code keyColumn} exists.
    */
-  String insertServiceIfAbsent();
-
-  // ---- used by JdbcSessionStore (shared web sessions) ----
-
-  /** {@code now() + millisExpression milliseconds}, for an expression such as a column name. */
-  String nowPlusMillis(String millisExpression);
+  String insertIfAbsent(String table, String columns, String values, String keyColumn);
 
   /**
    * The clause that ends an INSERT (also INSERT ... SELECT) so that a row whose key {@code
-   * keyColumns} exists gets {@code column} overwritten with the new value instead of failing.
+   * keyColumns} exists gets {@code columns} overwritten with the new values instead of failing.
    */
-  String onConflictUpdate(String keyColumns, String column);
+  String onConflictUpdate(String keyColumns, String... columns);
 
   /**
    * A DELETE of at most {@code ?} rows of {@code table} matching {@code condition} (which has no
@@ -52,14 +61,29 @@ public interface Dialect {
    */
   String deleteLimited(String table, String keyColumn, String condition);
 
-  /** True for a foreign-key violation (the parent row is gone). */
-  boolean isForeignKeyViolation(SQLException e);
+  /**
+   * True if an UPDATE can run inside a WITH clause and return rows ({@code WITH u AS (UPDATE ...
+   * RETURNING ...) SELECT ...}): one statement then writes and reads back. Where it cannot, the
+   * schema provides a procedure for what must be one round trip (the heartbeat), and the rest runs
+   * as several statements in one transaction.
+   */
+  boolean supportsWritableCte();
+
+  // ---- wake-ups ----
 
   /** True if other masters are woken by push (LISTEN/NOTIFY); false if they poll a counter. */
   boolean supportsPushNotification();
 
-  /** Tells the other masters that the cluster changed; runs inside the caller's transaction. */
-  void signalChange(Connection connection) throws SQLException;
+  /**
+   * The statement that wakes the listeners of {@code channel} when the transaction commits; empty
+   * where there is no push ({@link #supportsPushNotification()}).
+   */
+  Optional<String> notifyStatement(String channel);
+
+  /** The same as a SQL expression, to put in a SELECT list; empty where there is no push. */
+  Optional<String> notifyExpression(String channel);
+
+  // ---- sessions and transactions ----
 
   /**
    * Run once on each of Arbiter's own connections: bounds how long its statements wait for a row
@@ -68,31 +92,24 @@ public interface Dialect {
   String sessionInitSql();
 
   /**
-   * Where there is no writable CTE: a call of the schema's heartbeat procedure with parameters
-   * (name, incarnation, ttl in ms), one statement that renews and reads back; empty to renew with
-   * an UPDATE and read with a SELECT.
-   */
-  default java.util.Optional<String> heartbeatCall() {
-    return java.util.Optional.empty();
-  }
-
-  /**
    * Limits how long the current transaction may sit idle, so that a master frozen inside a fenced
    * write loses its connection (and its share lock) instead of blocking failover. Returns the
    * statements to run at the start of the transaction and, if any, after it ends.
    */
-  IdleTransactionLimit idleTransactionLimit(java.time.Duration limit);
+  IdleTransactionLimit idleTransactionLimit(Duration limit);
 
   /** Statements that bound idle time inside one transaction. */
   record IdleTransactionLimit(String begin, String end) {}
 
-  /** Serializes schema creation between masters that start at the same moment. */
+  /**
+   * Takes Arbiter's schema lock on {@code connection} (inside its open transaction), so that
+   * masters starting at the same moment check and migrate the schema one after the other.
+   */
   void lockSchema(Connection connection) throws SQLException;
 
   void unlockSchema(Connection connection) throws SQLException;
 
-  /** Reads a timestamp column written with {@link #now()}. */
-  Instant readInstant(ResultSet rs, String column) throws SQLException;
+  // ---- errors ----
 
   /** SQLSTATE values meaning "no such table", for the schema check. */
   boolean isUndefinedTable(SQLException e);
@@ -100,24 +117,10 @@ public interface Dialect {
   /** True for a duplicate-key violation. */
   boolean isDuplicateKey(SQLException e);
 
-  /**
-   * Appends an event to the log inside the caller's transaction and returns its sequence number.
-   * The number is taken by bumping the one head row of the event log; that row lock is held until
-   * the transaction ends, so publishers commit in sequence order, and a rollback gives the number
-   * back. Where the database pushes, readers are woken when the transaction commits.
-   */
-  long insertEvent(
-      Connection connection, String topic, String key, byte[] payload, String publisher)
-      throws SQLException;
+  /** True for a foreign-key violation (the parent row is gone). */
+  boolean isForeignKeyViolation(SQLException e);
 
-  /**
-   * True if {@link #insertEvent} is one statement, so that on an auto-commit connection it is a
-   * whole transaction in one round trip.
-   */
-  boolean insertsEventInOneStatement();
-
-  /** An upsert of (member_name, delivered_seq) into arbiter_event_consumer, stamping now. */
-  String upsertEventPosition();
+  // ---- choosing one ----
 
   // ---- for an application's own tables (the examples' tick table, say) ----
 
@@ -143,7 +146,12 @@ public interface Dialect {
 
   /** Picks the dialect from the connection's metadata. */
   static Dialect of(Connection connection) throws SQLException {
-    String product = connection.getMetaData().getDatabaseProductName().toLowerCase();
+    return forProduct(connection.getMetaData().getDatabaseProductName());
+  }
+
+  /** Picks the dialect from a database product name as JDBC metadata reports it. */
+  static Dialect forProduct(String productName) {
+    String product = productName == null ? "" : productName.toLowerCase();
     if (product.contains("postgres")) {
       return new PostgresDialect();
     }
@@ -151,6 +159,6 @@ public interface Dialect {
       return new MariaDbDialect();
     }
     throw new ArbiterException(
-        "unsupported database '" + product + "': Arbiter runs on PostgreSQL and MariaDB/MySQL");
+        "unsupported database '" + productName + "': Arbiter runs on PostgreSQL and MariaDB/MySQL");
   }
 }

@@ -1,18 +1,13 @@
 package io.arbiter.jdbc;
 
-import com.zaxxer.hikari.HikariDataSource;
 import io.arbiter.ArbiterException;
 import io.arbiter.events.ConsumerPosition;
 import io.arbiter.events.Event;
 import io.arbiter.events.EventLimits;
 import io.arbiter.spi.EventStore;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import javax.sql.DataSource;
@@ -38,33 +33,38 @@ import javax.sql.DataSource;
  * <p><b>Wake-ups.</b> On PostgreSQL each publish also NOTIFYs {@value
  * PostgresDialect#EVENT_CHANNEL} (delivered at commit), which {@link #listen} turns into wake-ups;
  * MariaDB has no push and readers poll.
+ *
+ * <p>Get one from {@link JdbcArbiter#eventStore()}; the statements are in {@link EventSql}.
  */
 public final class JdbcEventStore implements EventStore {
-  private static final String READ =
-      "SELECT seq, topic, event_key, payload, publisher, created_at FROM arbiter_event"
-          + " WHERE seq > ? ORDER BY seq LIMIT ?";
-  private static final String HEAD = "SELECT last_seq FROM arbiter_event_head WHERE id = 1";
   private static final int PUBLISH_ATTEMPTS = 3;
 
   private final DataSource dataSource;
   private final Dialect dialect;
+  private final EventSql sql;
   private final int maxPayloadBytes;
   private final String database;
   private final Transactions transactions;
-  private final boolean ownsDataSource;
+  private final SchemaMigrations schema;
+  private final List<AutoCloseable> owned;
 
-  private JdbcEventStore(
+  /**
+   * @param owned closed with the store
+   */
+  JdbcEventStore(
       DataSource dataSource,
       Dialect dialect,
       int maxPayloadBytes,
       String database,
-      boolean ownsDataSource) {
+      List<AutoCloseable> owned) {
     this.dataSource = dataSource;
     this.dialect = dialect;
+    this.sql = new EventSql(dialect);
     this.maxPayloadBytes = EventLimits.validateMaxPayloadBytes(maxPayloadBytes);
     this.database = database;
     this.transactions = new Transactions(dataSource, database);
-    this.ownsDataSource = ownsDataSource;
+    this.schema = new SchemaMigrations(dialect, database);
+    this.owned = List.copyOf(owned);
   }
 
   /**
@@ -72,38 +72,49 @@ public final class JdbcEventStore implements EventStore {
    * PostgreSQL, the listener each hold one connection of it while they work), with the default
    * payload limit of {@value EventLimits#DEFAULT_MAX_PAYLOAD_BYTES} bytes. The schema must be at
    * version 2 (the cluster store creates it, or {@link #initializeSchema}).
+   *
+   * @deprecated use {@link JdbcArbiter#eventStore()}, which shares the cluster store's pool and
+   *     dialect.
    */
+  @Deprecated(forRemoval = true)
   public static JdbcEventStore create(DataSource dataSource, Dialect dialect) {
     return create(dataSource, dialect, EventLimits.DEFAULT_MAX_PAYLOAD_BYTES);
   }
 
-  /** As above with a payload limit of {@code maxPayloadBytes}. */
+  /**
+   * As above with a payload limit of {@code maxPayloadBytes}.
+   *
+   * @deprecated use {@code JdbcArbiter.builder(...).maxEventPayloadBytes(n)} and {@link
+   *     JdbcArbiter#eventStore()}.
+   */
+  @Deprecated(forRemoval = true)
   public static JdbcEventStore create(DataSource dataSource, Dialect dialect, int maxPayloadBytes) {
     return new JdbcEventStore(
-        dataSource, dialect, maxPayloadBytes, dialect.name() + " database", false);
+        dataSource, dialect, maxPayloadBytes, dialect.name() + " database", List.of());
   }
 
   /**
    * A store with a pool of its own ({@code poolSize} connections, timeouts from {@code timeout}),
    * closed with the store. Used by benchmarks and tests that play several masters in one JVM.
+   *
+   * @deprecated use {@code JdbcArbiter.builder(jdbcUrl).credentials(user, password)
+   *     .leaseTtl(timeout).poolSize(poolSize).build()} and {@link JdbcArbiter#eventStore()}.
    */
+  @Deprecated(forRemoval = true)
   public static JdbcEventStore open(
       String jdbcUrl, String user, String password, Duration timeout, int poolSize) {
-    Dialect dialect = Dialect.forUrl(jdbcUrl);
-    HikariDataSource pool =
-        ArbiterDataSources.create(
-            jdbcUrl, user, password, timeout, poolSize, "arbiter-events", dialect.sessionInitSql());
-    return new JdbcEventStore(
-        pool,
-        dialect,
-        EventLimits.DEFAULT_MAX_PAYLOAD_BYTES,
-        JdbcClusterStore.redact(jdbcUrl),
-        true);
+    return JdbcArbiter.builder(jdbcUrl)
+        .credentials(user, password)
+        .leaseTtl(timeout)
+        .poolSize(poolSize)
+        .heartbeatPoolSize(0)
+        .build()
+        .eventStoreClosingAll();
   }
 
   /** Creates or upgrades the schema (all of Arbiter's tables), as the cluster store does. */
   public void initializeSchema() {
-    transactions.ensureSchema(dialect, true);
+    schema.ensure(dataSource, true);
   }
 
   public Dialect dialect() {
@@ -139,17 +150,17 @@ public final class JdbcEventStore implements EventStore {
       throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       boolean autoCommit = c.getAutoCommit();
-      if (autoCommit && dialect.insertsEventInOneStatement()) {
+      if (autoCommit && sql.appendIsOneStatement()) {
         // One statement on an auto-commit connection is a whole transaction: one round trip.
-        return dialect.insertEvent(c, topic, key, payload, publisher);
+        return sql.append(c, topic, key, payload, publisher);
       }
       c.setAutoCommit(false);
       try {
-        long seq = dialect.insertEvent(c, topic, key, payload, publisher);
+        long seq = sql.append(c, topic, key, payload, publisher);
         c.commit();
         return seq;
       } catch (Throwable e) {
-        rollbackQuietly(c);
+        Transactions.rollbackQuietly(c);
         throw e;
       } finally {
         c.setAutoCommit(autoCommit);
@@ -165,7 +176,7 @@ public final class JdbcEventStore implements EventStore {
       throw new IllegalArgumentException("publish: the transaction's connection must not be null");
     }
     try {
-      return dialect.insertEvent(transaction, topic, key, payload, publisher);
+      return sql.append(transaction, topic, key, payload, publisher);
     } catch (SQLException e) {
       throw SqlFailures.translate(
           "publishing an event on '" + topic + "' in the caller's transaction", database, e);
@@ -187,100 +198,41 @@ public final class JdbcEventStore implements EventStore {
     return ReadGaps.confirmedPrefix(afterSeq, first, again);
   }
 
+  /** One statement, in auto-commit: one round trip for each read and each position saved. */
   private List<Event> readOnce(long afterSeq, int limit) {
-    return oneStatement(
-        "reading the event log after seq " + afterSeq,
-        c -> {
-          List<Event> events = new ArrayList<>();
-          try (PreparedStatement ps = c.prepareStatement(READ)) {
-            ps.setLong(1, afterSeq);
-            ps.setInt(2, limit);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                events.add(
-                    new Event(
-                        rs.getLong("seq"),
-                        rs.getString("topic"),
-                        rs.getString("event_key"),
-                        rs.getBytes("payload"),
-                        rs.getString("publisher"),
-                        dialect.readInstant(rs, "created_at")));
-              }
-            }
-          }
-          return events;
-        });
+    return transactions.oneStatement(
+        "reading the event log after seq " + afterSeq, c -> sql.read(c, afterSeq, limit));
   }
 
   @Override
   public long head() {
-    return oneStatement("reading the event log's head", JdbcEventStore::head);
+    return transactions.oneStatement("reading the event log's head", EventSql::head);
   }
 
   /** The head, read on the caller's connection (for a heartbeat that batches its statements). */
   public static long head(Connection c) throws SQLException {
-    try (Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(HEAD)) {
-      if (!rs.next()) {
-        throw new SQLException("arbiter_event_head has no row: is the schema at version 2?");
-      }
-      return rs.getLong(1);
-    }
+    return EventSql.head(c);
   }
 
   @Override
   public void savePosition(String member, long deliveredSeq) {
-    oneStatement(
+    transactions.oneStatement(
         "saving the event log position of " + member,
         c -> {
-          try (PreparedStatement ps = c.prepareStatement(dialect.upsertEventPosition())) {
-            ps.setString(1, member);
-            ps.setLong(2, deliveredSeq);
-            ps.executeUpdate();
-          }
+          sql.savePosition(c, member, deliveredSeq);
           return null;
         });
   }
 
   @Override
   public OptionalLong position(String member) {
-    return oneStatement(
-        "reading the event log position of " + member,
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "SELECT delivered_seq FROM arbiter_event_consumer WHERE member_name = ?")) {
-            ps.setString(1, member);
-            try (ResultSet rs = ps.executeQuery()) {
-              return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
-            }
-          }
-        });
+    return transactions.oneStatement(
+        "reading the event log position of " + member, c -> sql.position(c, member));
   }
 
   @Override
   public List<ConsumerPosition> positions() {
-    return oneStatement(
-        "reading the event log positions",
-        c -> {
-          List<ConsumerPosition> out = new ArrayList<>();
-          try (PreparedStatement ps =
-                  c.prepareStatement(
-                      "SELECT c.member_name, c.delivered_seq, c.updated_at, h.last_seq"
-                          + " FROM arbiter_event_consumer c CROSS JOIN arbiter_event_head h"
-                          + " WHERE h.id = 1 ORDER BY c.member_name");
-              ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              out.add(
-                  new ConsumerPosition(
-                      rs.getString("member_name"),
-                      rs.getLong("delivered_seq"),
-                      rs.getLong("last_seq"),
-                      dialect.readInstant(rs, "updated_at")));
-            }
-          }
-          return out;
-        });
+    return transactions.oneStatement("reading the event log positions", sql::positions);
   }
 
   @Override
@@ -289,31 +241,8 @@ public final class JdbcEventStore implements EventStore {
       throw new IllegalArgumentException("purge: maxEvents must be at least 1, was " + maxEvents);
     }
     long ageMillis = maxAge.toMillis();
-    return inTransaction(
-        "purging the event log",
-        c -> {
-          int n;
-          // Both keep the newest event, so that the head stays readable and a reader that finds
-          // its next number missing knows it was purged rather than never written.
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "DELETE FROM arbiter_event WHERE seq < (SELECT last_seq FROM arbiter_event_head"
-                      + " WHERE id = 1) AND (created_at < "
-                      + dialect.nowPlusMillisParam()
-                      + " OR seq <= (SELECT last_seq FROM arbiter_event_head WHERE id = 1) - ?)")) {
-            ps.setLong(1, -ageMillis);
-            ps.setLong(2, maxEvents);
-            n = ps.executeUpdate();
-          }
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "DELETE FROM arbiter_event_consumer WHERE updated_at < "
-                      + dialect.nowPlusMillisParam())) {
-            ps.setLong(1, -ageMillis);
-            ps.executeUpdate();
-          }
-          return n;
-        });
+    return transactions.inTransaction(
+        "purging the event log", c -> sql.purge(c, ageMillis, maxEvents));
   }
 
   @Override
@@ -334,21 +263,12 @@ public final class JdbcEventStore implements EventStore {
 
   @Override
   public void close() {
-    if (ownsDataSource && dataSource instanceof HikariDataSource h) {
-      h.close();
+    for (AutoCloseable closeable : owned) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        throw new ArbiterException("closing the connection pools of " + database, e);
+      }
     }
-  }
-
-  /** One statement, in auto-commit: one round trip for each read and each position saved. */
-  private <T> T oneStatement(String what, Transactions.Work<T> work) {
-    return transactions.oneStatement(what, work);
-  }
-
-  private <T> T inTransaction(String what, Transactions.Work<T> work) {
-    return transactions.inTransaction(what, work);
-  }
-
-  private static void rollbackQuietly(Connection c) {
-    Transactions.rollbackQuietly(c);
   }
 }

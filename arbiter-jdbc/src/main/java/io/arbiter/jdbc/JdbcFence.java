@@ -41,7 +41,14 @@ public final class JdbcFence {
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JdbcFence.class);
 
-  /** How long a fenced transaction may sit idle before the database ends it (see below). */
+  /**
+   * How long a fenced transaction may sit idle before the database ends it, for the deprecated
+   * constructors that are not told the lease TTL.
+   *
+   * @deprecated a fence from {@link JdbcArbiter#fence()} takes the lease TTL of the cluster's
+   *     config instead.
+   */
+  @Deprecated(forRemoval = true)
   public static final Duration DEFAULT_IDLE_LIMIT = ClusterConfig.DEFAULT_LEASE_TTL;
 
   private final DataSource dataSource;
@@ -49,11 +56,21 @@ public final class JdbcFence {
   private final String lockGrant;
   private final String checkLease;
 
-  /** A fence on {@code dataSource}, which must reach the database that holds the Arbiter tables. */
+  /**
+   * A fence on {@code dataSource}, which must reach the database that holds the Arbiter tables.
+   *
+   * @deprecated use {@link JdbcArbiter#fence()} or {@link JdbcArbiter#fence(DataSource)}, which
+   *     bound idle fenced transactions by the cluster's lease TTL rather than the default one.
+   */
+  @Deprecated(forRemoval = true)
   public JdbcFence(DataSource dataSource, String jdbcUrl) {
-    this(dataSource, Dialect.forUrl(jdbcUrl));
+    this(dataSource, Dialect.forUrl(jdbcUrl), DEFAULT_IDLE_LIMIT);
   }
 
+  /**
+   * @deprecated use {@link JdbcArbiter#fence()} or {@link JdbcArbiter#fence(DataSource)}.
+   */
+  @Deprecated(forRemoval = true)
   public JdbcFence(DataSource dataSource, Dialect dialect) {
     this(dataSource, dialect, DEFAULT_IDLE_LIMIT);
   }
@@ -62,10 +79,23 @@ public final class JdbcFence {
    * @param idleLimit a fenced transaction that sits idle this long is ended by the database, which
    *     frees its share lock: a master frozen in the middle of a fenced write must not block the
    *     claim of its successor. Use the lease TTL.
+   * @deprecated use {@link JdbcArbiter#fence()} or {@link JdbcArbiter#fence(DataSource)}, which
+   *     take the idle limit from the cluster's lease TTL.
    */
+  @Deprecated(forRemoval = true)
   public JdbcFence(DataSource dataSource, Dialect dialect, Duration idleLimit) {
+    this(dataSource, dialect, dialect.idleTransactionLimit(idleLimit));
+  }
+
+  /** The fence {@link JdbcArbiter} hands out: idle transactions bounded by {@code leaseTtl}. */
+  static JdbcFence bounded(DataSource dataSource, Dialect dialect, Duration leaseTtl) {
+    return new JdbcFence(dataSource, dialect, dialect.idleTransactionLimit(leaseTtl));
+  }
+
+  private JdbcFence(
+      DataSource dataSource, Dialect dialect, Dialect.IdleTransactionLimit idleLimit) {
     this.dataSource = dataSource;
-    this.idleLimit = dialect.idleTransactionLimit(idleLimit);
+    this.idleLimit = idleLimit;
     this.lockGrant =
         "SELECT token, owner_name, owner_incarnation FROM arbiter_service WHERE name = ?"
             + dialect.shareLockClause();

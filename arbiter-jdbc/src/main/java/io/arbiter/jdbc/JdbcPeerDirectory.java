@@ -29,7 +29,7 @@ public final class JdbcPeerDirectory implements PeerDirectory {
 
   public JdbcPeerDirectory(DataSource dataSource, Dialect dialect, String jdbcUrl, Ticker ticker) {
     this.dataSource = dataSource;
-    this.database = JdbcClusterStore.redact(jdbcUrl);
+    this.database = JdbcArbiter.redact(jdbcUrl);
     this.ticker = ticker;
     this.select =
         "SELECT name, incarnation, state, peer_address, "

@@ -1,17 +1,14 @@
 package io.arbiter.jdbc;
 
-import com.zaxxer.hikari.HikariDataSource;
 import io.arbiter.InvalidConfigException;
 import io.arbiter.sessions.SessionIds;
 import io.arbiter.spi.SessionStore;
 import io.arbiter.spi.StoredSession;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import javax.sql.DataSource;
@@ -27,80 +24,36 @@ import javax.sql.DataSource;
  * {@code expires_at} only moves forward and a touch requires {@code expires_at > now}, a session
  * once expired (or deleted) can never be revived by a late touch or attribute write from any
  * master.
+ *
+ * <p>Get one from {@link JdbcArbiter#sessionStore()}; the statements are in {@link SessionSql}.
  */
 public final class JdbcSessionStore implements SessionStore {
-  private static final String LIVE = "expires_at > ";
-
   private final DataSource dataSource;
   private final Dialect dialect;
+  private final SessionSql sql;
   private final boolean createSchema;
   private final String database;
   private final Transactions transactions;
-  private final boolean ownsDataSource;
-  private final String read;
-  private final String insertSession;
-  private final String insertAttribute;
-  private final String touch;
-  private final String setAttribute;
-  private final String removeAttribute;
-  private final String purge;
+  private final SchemaMigrations schema;
+  private final List<AutoCloseable> owned;
 
-  private JdbcSessionStore(
+  /**
+   * @param owned closed with the store
+   */
+  JdbcSessionStore(
       DataSource dataSource,
       Dialect dialect,
       boolean createSchema,
       String database,
-      boolean ownsDataSource) {
+      List<AutoCloseable> owned) {
     this.dataSource = dataSource;
     this.dialect = dialect;
+    this.sql = new SessionSql(dialect);
     this.createSchema = createSchema;
     this.database = database;
     this.transactions = new Transactions(dataSource, database);
-    this.ownsDataSource = ownsDataSource;
-    String now = dialect.now();
-    read =
-        "SELECT s.principal, s.created_at, s.last_access_at, s.max_inactive_ms, s.expires_at, "
-            + dialect.millisUntil("s.expires_at")
-            + " AS left_ms, "
-            + dialect.millisUntil("s.last_access_at")
-            + " AS since_ms, a.name, a.value FROM arbiter_session s"
-            + " LEFT JOIN arbiter_session_attribute a ON a.session_id_hash = s.id_hash"
-            + " WHERE s.id_hash = ? AND s."
-            + LIVE
-            + now;
-    insertSession =
-        "INSERT INTO arbiter_session (id_hash, principal, created_at, last_access_at,"
-            + " max_inactive_ms, expires_at) VALUES (?, ?, "
-            + now
-            + ", "
-            + now
-            + ", ?, "
-            + dialect.nowPlusMillisParam()
-            + ")";
-    insertAttribute =
-        "INSERT INTO arbiter_session_attribute (session_id_hash, name, value) VALUES (?, ?, ?)";
-    touch =
-        "UPDATE arbiter_session SET last_access_at = "
-            + now
-            + ", expires_at = "
-            + dialect.nowPlusMillis("max_inactive_ms")
-            + " WHERE id_hash = ? AND "
-            + LIVE
-            + now;
-    // INSERT ... SELECT: the attribute is written only if the session is live at that moment.
-    setAttribute =
-        "INSERT INTO arbiter_session_attribute (session_id_hash, name, value)"
-            + " SELECT id_hash, ?, ? FROM arbiter_session WHERE id_hash = ? AND "
-            + LIVE
-            + now
-            + dialect.onConflictUpdate("session_id_hash, name", "value");
-    removeAttribute =
-        "DELETE FROM arbiter_session_attribute WHERE session_id_hash = ? AND name = ? AND EXISTS"
-            + " (SELECT 1 FROM arbiter_session s WHERE s.id_hash = ? AND s."
-            + LIVE
-            + now
-            + ")";
-    purge = dialect.deleteLimited("arbiter_session", "id_hash", "expires_at <= " + now);
+    this.schema = new SchemaMigrations(dialect, database);
+    this.owned = List.copyOf(owned);
   }
 
   /**
@@ -109,39 +62,43 @@ public final class JdbcSessionStore implements SessionStore {
    * ArbiterDataSources}).
    *
    * @param createSchema create or upgrade the schema when it is missing or older
+   * @deprecated use {@code JdbcArbiter.builder(dataSource).jdbcUrl(jdbcUrl).createSchema(...)
+   *     .build().sessionStore()}.
    */
+  @Deprecated(forRemoval = true)
   public static JdbcSessionStore create(
       DataSource dataSource, String jdbcUrl, boolean createSchema) {
     return new JdbcSessionStore(
-        dataSource, Dialect.forUrl(jdbcUrl), createSchema, JdbcClusterStore.redact(jdbcUrl), false);
+        dataSource, Dialect.forUrl(jdbcUrl), createSchema, JdbcArbiter.redact(jdbcUrl), List.of());
   }
 
   /**
    * A store with its own pool of {@code poolSize} connections, closed with it. Web requests wait at
    * most about a second for a connection.
+   *
+   * @deprecated use {@code JdbcArbiter.builder(jdbcUrl).credentials(user, password)
+   *     .poolSize(poolSize).createSchema(...).build().sessionStore()}.
    */
+  @Deprecated(forRemoval = true)
   public static JdbcSessionStore open(
       String jdbcUrl, String user, String password, int poolSize, boolean createSchema) {
     if (poolSize < 1) {
       throw new InvalidConfigException("poolSize", poolSize, "must be at least 1");
     }
-    Dialect dialect = Dialect.forUrl(jdbcUrl);
-    HikariDataSource pool =
-        ArbiterDataSources.create(
-            jdbcUrl,
-            user,
-            password,
-            Duration.ofSeconds(3), // sets a 1 s connection timeout and a 3 s socket timeout
-            poolSize,
-            "arbiter-sessions",
-            dialect.sessionInitSql());
-    return new JdbcSessionStore(
-        pool, dialect, createSchema, JdbcClusterStore.redact(jdbcUrl), true);
+    return JdbcArbiter.builder(jdbcUrl)
+        .credentials(user, password)
+        // sets a 1 s connection timeout and a 3 s socket timeout, as this factory always did
+        .leaseTtl(Duration.ofSeconds(3))
+        .poolSize(poolSize)
+        .heartbeatPoolSize(0)
+        .createSchema(createSchema)
+        .build()
+        .sessionStoreClosingAll();
   }
 
   @Override
   public void initialize() {
-    transactions.ensureSchema(dialect, createSchema);
+    schema.ensure(dataSource, createSchema);
   }
 
   @Override
@@ -157,7 +114,7 @@ public final class JdbcSessionStore implements SessionStore {
     return inTransaction(
         "creating a session",
         c -> {
-          try (PreparedStatement ps = c.prepareStatement(insertSession)) {
+          try (PreparedStatement ps = c.prepareStatement(sql.insertSession)) {
             ps.setString(1, hash);
             ps.setString(2, principal);
             ps.setLong(3, maxInactive.toMillis());
@@ -165,7 +122,7 @@ public final class JdbcSessionStore implements SessionStore {
             ps.executeUpdate();
           }
           if (!attributes.isEmpty()) {
-            try (PreparedStatement ps = c.prepareStatement(insertAttribute)) {
+            try (PreparedStatement ps = c.prepareStatement(sql.insertAttribute)) {
               for (Map.Entry<String, String> a : attributes.entrySet()) {
                 ps.setString(1, hash);
                 ps.setString(2, a.getKey());
@@ -176,7 +133,7 @@ public final class JdbcSessionStore implements SessionStore {
             }
           }
           // Read back in the same transaction: the caller gets the database's own times.
-          return readWith(c, id, hash)
+          return sql.read(c, id, hash)
               .orElseThrow(
                   () ->
                       new IllegalStateException(
@@ -192,44 +149,7 @@ public final class JdbcSessionStore implements SessionStore {
       return Optional.empty();
     }
     String hash = SessionIds.hash(id);
-    return inConnection("reading a session", c -> readWith(c, id, hash));
-  }
-
-  private Optional<StoredSession> readWith(Connection c, String id, String hash)
-      throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(read)) {
-      ps.setString(1, hash);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          return Optional.empty();
-        }
-        String principal = rs.getString("principal");
-        Instant createdAt = dialect.readInstant(rs, "created_at");
-        Instant lastAccessAt = dialect.readInstant(rs, "last_access_at");
-        long maxInactiveMs = rs.getLong("max_inactive_ms");
-        Instant expiresAt = dialect.readInstant(rs, "expires_at");
-        long leftMs = rs.getLong("left_ms");
-        long sinceMs = -rs.getLong("since_ms");
-        Map<String, String> attributes = new HashMap<>();
-        do {
-          String name = rs.getString("name");
-          if (name != null) { // the LEFT JOIN's row for a session without attributes
-            attributes.put(name, rs.getString("value"));
-          }
-        } while (rs.next());
-        return Optional.of(
-            new StoredSession(
-                id,
-                principal,
-                attributes,
-                createdAt,
-                lastAccessAt,
-                Duration.ofMillis(maxInactiveMs),
-                expiresAt,
-                Duration.ofMillis(Math.max(0, sinceMs)),
-                Duration.ofMillis(Math.max(1, leftMs))));
-      }
-    }
+    return inConnection("reading a session", c -> sql.read(c, id, hash));
   }
 
   @Override
@@ -237,7 +157,7 @@ public final class JdbcSessionStore implements SessionStore {
     if (!SessionIds.isWellFormed(id)) {
       return false;
     }
-    return update("touching a session", touch, SessionIds.hash(id)) > 0;
+    return update("touching a session", sql.touch, SessionIds.hash(id)) > 0;
   }
 
   @Override
@@ -248,7 +168,11 @@ public final class JdbcSessionStore implements SessionStore {
     }
     try {
       return update(
-              "setting session attribute " + name, setAttribute, name, value, SessionIds.hash(id))
+              "setting session attribute " + name,
+              sql.setAttribute,
+              name,
+              value,
+              SessionIds.hash(id))
           > 0;
     } catch (ForeignKeyViolation e) {
       return false; // the session was deleted between the SELECT and the INSERT
@@ -261,7 +185,7 @@ public final class JdbcSessionStore implements SessionStore {
       return false;
     }
     String hash = SessionIds.hash(id);
-    return update("removing session attribute " + name, removeAttribute, hash, name, hash) > 0;
+    return update("removing session attribute " + name, sql.removeAttribute, hash, name, hash) > 0;
   }
 
   @Override
@@ -269,11 +193,7 @@ public final class JdbcSessionStore implements SessionStore {
     if (!SessionIds.isWellFormed(id)) {
       return false;
     }
-    return update(
-            "invalidating a session",
-            "DELETE FROM arbiter_session WHERE id_hash = ?",
-            SessionIds.hash(id))
-        > 0;
+    return update("invalidating a session", sql.invalidate, SessionIds.hash(id)) > 0;
   }
 
   @Override
@@ -281,7 +201,7 @@ public final class JdbcSessionStore implements SessionStore {
     if (maxSessions < 1) {
       throw new InvalidConfigException("maxSessions", maxSessions, "must be at least 1");
     }
-    return update("purging expired sessions", purge, maxSessions);
+    return update("purging expired sessions", sql.purge, maxSessions);
   }
 
   @Override
@@ -289,7 +209,7 @@ public final class JdbcSessionStore implements SessionStore {
     return inConnection(
         "counting sessions",
         c -> {
-          try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM arbiter_session");
+          try (PreparedStatement ps = c.prepareStatement(sql.count);
               ResultSet rs = ps.executeQuery()) {
             rs.next();
             return rs.getLong(1);
@@ -299,7 +219,7 @@ public final class JdbcSessionStore implements SessionStore {
 
   @Override
   public void close() {
-    if (ownsDataSource && dataSource instanceof AutoCloseable closeable) {
+    for (AutoCloseable closeable : owned) {
       try {
         closeable.close();
       } catch (Exception e) {

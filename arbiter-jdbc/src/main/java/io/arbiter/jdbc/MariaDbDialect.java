@@ -1,7 +1,6 @@
 package io.arbiter.jdbc;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -9,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.util.Optional;
 
 /**
  * MariaDB and MySQL (InnoDB): UTC_TIMESTAMP(6) so that no master's session time zone matters, and a
@@ -41,20 +41,31 @@ public final class MariaDbDialect implements Dialect {
   }
 
   @Override
-  public String insertServiceIfAbsent() {
-    return "INSERT IGNORE INTO arbiter_service (name, token, weight, required_tag, pinned_to,"
-        + " anti_affinity, run_local, changed_epoch) VALUES (?, 0, ?, ?, ?, ?, ?, (SELECT epoch"
-        + " FROM arbiter_change WHERE id = 1))";
-  }
-
-  @Override
   public String nowPlusMillis(String millisExpression) {
     return "TIMESTAMPADD(MICROSECOND, " + millisExpression + " * 1000, UTC_TIMESTAMP(6))";
   }
 
   @Override
-  public String onConflictUpdate(String keyColumns, String column) {
-    return " ON DUPLICATE KEY UPDATE " + column + " = VALUES(" + column + ")";
+  public String insertIfAbsent(String table, String columns, String values, String keyColumn) {
+    return "INSERT IGNORE INTO " + table + " (" + columns + ") VALUES (" + values + ")";
+  }
+
+  @Override
+  public String onConflictUpdate(String keyColumns, String... columns) {
+    StringBuilder sql = new StringBuilder(" ON DUPLICATE KEY UPDATE ");
+    for (int i = 0; i < columns.length; i++) {
+      sql.append(i == 0 ? "" : ", ")
+          .append(columns[i])
+          .append(" = VALUES(")
+          .append(columns[i])
+          .append(")");
+    }
+    return sql.toString();
+  }
+
+  @Override
+  public boolean supportsWritableCte() {
+    return false;
   }
 
   @Override
@@ -73,15 +84,13 @@ public final class MariaDbDialect implements Dialect {
   }
 
   @Override
-  public void signalChange(Connection connection) throws SQLException {
-    try (Statement st = connection.createStatement()) {
-      st.executeUpdate("UPDATE arbiter_change SET epoch = epoch + 1 WHERE id = 1");
-    }
+  public Optional<String> notifyStatement(String channel) {
+    return Optional.empty();
   }
 
   @Override
-  public java.util.Optional<String> heartbeatCall() {
-    return java.util.Optional.of("CALL arbiter_heartbeat(?, ?, ?)");
+  public Optional<String> notifyExpression(String channel) {
+    return Optional.empty();
   }
 
   @Override
@@ -128,48 +137,6 @@ public final class MariaDbDialect implements Dialect {
   @Override
   public boolean isDuplicateKey(SQLException e) {
     return e.getErrorCode() == 1062 || "23000".equals(e.getSQLState());
-  }
-
-  @Override
-  public long insertEvent(
-      Connection connection, String topic, String key, byte[] payload, String publisher)
-      throws SQLException {
-    long seq;
-    try (Statement st = connection.createStatement()) {
-      // No UPDATE ... RETURNING here; our own write is visible to our next statement.
-      if (st.executeUpdate("UPDATE arbiter_event_head SET last_seq = last_seq + 1 WHERE id = 1")
-          != 1) {
-        throw new SQLException("arbiter_event_head has no row: is the schema at version 2?");
-      }
-      try (ResultSet rs = st.executeQuery("SELECT last_seq FROM arbiter_event_head WHERE id = 1")) {
-        rs.next();
-        seq = rs.getLong(1);
-      }
-    }
-    try (PreparedStatement ps =
-        connection.prepareStatement(
-            "INSERT INTO arbiter_event (seq, topic, event_key, payload, publisher, created_at)"
-                + " VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6))")) {
-      ps.setLong(1, seq);
-      ps.setString(2, topic);
-      ps.setString(3, key);
-      ps.setBytes(4, payload);
-      ps.setString(5, publisher);
-      ps.executeUpdate();
-    }
-    return seq; // no push on MariaDB/MySQL: readers poll
-  }
-
-  @Override
-  public boolean insertsEventInOneStatement() {
-    return false;
-  }
-
-  @Override
-  public String upsertEventPosition() {
-    return "INSERT INTO arbiter_event_consumer (member_name, delivered_seq, updated_at)"
-        + " VALUES (?, ?, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE"
-        + " delivered_seq = VALUES(delivered_seq), updated_at = VALUES(updated_at)";
   }
 
   @Override

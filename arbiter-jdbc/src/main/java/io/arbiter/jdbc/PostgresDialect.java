@@ -1,13 +1,13 @@
 package io.arbiter.jdbc;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.Optional;
 
 /**
  * PostgreSQL: clock_timestamp() (not now(), which is frozen at transaction start), LISTEN/NOTIFY.
@@ -47,20 +47,36 @@ public final class PostgresDialect implements Dialect {
   }
 
   @Override
-  public String insertServiceIfAbsent() {
-    return "INSERT INTO arbiter_service (name, token, weight, required_tag, pinned_to,"
-        + " anti_affinity, run_local, changed_epoch) VALUES (?, 0, ?, ?, ?, ?, ?, (SELECT epoch"
-        + " FROM arbiter_change WHERE id = 1)) ON CONFLICT (name) DO NOTHING";
-  }
-
-  @Override
   public String nowPlusMillis(String millisExpression) {
     return "(clock_timestamp() + (" + millisExpression + " * INTERVAL '1 millisecond'))";
   }
 
   @Override
-  public String onConflictUpdate(String keyColumns, String column) {
-    return " ON CONFLICT (" + keyColumns + ") DO UPDATE SET " + column + " = EXCLUDED." + column;
+  public String insertIfAbsent(String table, String columns, String values, String keyColumn) {
+    return "INSERT INTO "
+        + table
+        + " ("
+        + columns
+        + ") VALUES ("
+        + values
+        + ") ON CONFLICT ("
+        + keyColumn
+        + ") DO NOTHING";
+  }
+
+  @Override
+  public String onConflictUpdate(String keyColumns, String... columns) {
+    StringBuilder sql =
+        new StringBuilder(" ON CONFLICT (").append(keyColumns).append(") DO UPDATE SET ");
+    for (int i = 0; i < columns.length; i++) {
+      sql.append(i == 0 ? "" : ", ").append(columns[i]).append(" = EXCLUDED.").append(columns[i]);
+    }
+    return sql.toString();
+  }
+
+  @Override
+  public boolean supportsWritableCte() {
+    return true;
   }
 
   @Override
@@ -97,13 +113,13 @@ public final class PostgresDialect implements Dialect {
   }
 
   @Override
-  public void signalChange(Connection connection) throws SQLException {
-    // The epoch is what every master reads back in its heartbeat (the truth); the NOTIFY only
-    // wakes them sooner. Both take effect only if the transaction commits.
-    try (Statement st = connection.createStatement()) {
-      st.executeUpdate("UPDATE arbiter_change SET epoch = epoch + 1 WHERE id = 1");
-      st.execute("NOTIFY " + CHANNEL);
-    }
+  public Optional<String> notifyStatement(String channel) {
+    return Optional.of("NOTIFY " + channel);
+  }
+
+  @Override
+  public Optional<String> notifyExpression(String channel) {
+    return Optional.of("pg_notify('" + channel + "', '')");
   }
 
   @Override
@@ -147,45 +163,6 @@ public final class PostgresDialect implements Dialect {
   @Override
   public boolean isDuplicateKey(SQLException e) {
     return "23505".equals(e.getSQLState());
-  }
-
-  @Override
-  public long insertEvent(
-      Connection connection, String topic, String key, byte[] payload, String publisher)
-      throws SQLException {
-    // One statement: bump the head, insert under the new number, and NOTIFY (sent at commit).
-    try (PreparedStatement ps =
-        connection.prepareStatement(
-            "WITH h AS (UPDATE arbiter_event_head SET last_seq = last_seq + 1 WHERE id = 1"
-                + " RETURNING last_seq),"
-                + " e AS (INSERT INTO arbiter_event (seq, topic, event_key, payload, publisher,"
-                + " created_at) SELECT last_seq, ?, ?, ?, ?, clock_timestamp() FROM h RETURNING seq)"
-                + " SELECT seq, pg_notify('"
-                + EVENT_CHANNEL
-                + "', '') FROM e")) {
-      ps.setString(1, topic);
-      ps.setString(2, key);
-      ps.setBytes(3, payload);
-      ps.setString(4, publisher);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          throw new SQLException("arbiter_event_head has no row: is the schema at version 2?");
-        }
-        return rs.getLong(1);
-      }
-    }
-  }
-
-  @Override
-  public boolean insertsEventInOneStatement() {
-    return true;
-  }
-
-  @Override
-  public String upsertEventPosition() {
-    return "INSERT INTO arbiter_event_consumer (member_name, delivered_seq, updated_at)"
-        + " VALUES (?, ?, clock_timestamp()) ON CONFLICT (member_name) DO UPDATE"
-        + " SET delivered_seq = EXCLUDED.delivered_seq, updated_at = EXCLUDED.updated_at";
   }
 
   @Override

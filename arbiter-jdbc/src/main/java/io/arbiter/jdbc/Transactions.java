@@ -74,25 +74,6 @@ final class Transactions {
     }
   }
 
-  /**
-   * Checks (and, when allowed, creates or upgrades) the schema under the database's schema lock, so
-   * that masters starting together do not create it twice.
-   */
-  void ensureSchema(Dialect dialect, boolean createAllowed) {
-    SchemaManager schema = new SchemaManager(dialect);
-    inTransaction(
-        "checking the schema",
-        c -> {
-          dialect.lockSchema(c);
-          try {
-            schema.ensure(c, createAllowed, database);
-          } finally {
-            dialect.unlockSchema(c);
-          }
-          return null;
-        });
-  }
-
   static void rollbackQuietly(Connection c) {
     try {
       c.rollback();

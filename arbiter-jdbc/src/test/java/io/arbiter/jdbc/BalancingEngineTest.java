@@ -43,15 +43,15 @@ class BalancingEngineTest {
   private final List<AutoCloseable> resources = new ArrayList<>();
   private final RecordingService.Ledger ledger = new RecordingService.Ledger();
   private TestDatabase db;
-  private JdbcClusterStore adminStore;
+  private JdbcArbiter adminArbiter;
   private ClusterAdmin admin;
 
   @BeforeEach
   void freshDatabase() {
     db = TestDatabases.fresh("embedded PostgreSQL", TestDatabases.embeddedPostgresUrl());
-    adminStore = JdbcClusterStore.open(db.jdbcUrl(), null, null, TTL, true);
-    adminStore.initialize();
-    admin = new ClusterAdmin(adminStore);
+    adminArbiter = JdbcArbiter.builder(db.jdbcUrl()).leaseTtl(TTL).createSchema(true).build();
+    adminArbiter.initializeSchema();
+    admin = new ClusterAdmin(adminArbiter.clusterStore());
   }
 
   @AfterEach
@@ -59,7 +59,7 @@ class BalancingEngineTest {
     for (int i = resources.size() - 1; i >= 0; i--) {
       resources.get(i).close();
     }
-    adminStore.close();
+    adminArbiter.close();
     db.close();
     assertThat(ledger.overlaps()).as("moments with two masters running one service").isEmpty();
   }
@@ -241,7 +241,7 @@ class BalancingEngineTest {
     awaitBalanced(List.of("replica-1", "replica-2"));
     assertThat(ledger.runningOn("replica-1")).isNotEqualTo(ledger.runningOn("replica-2"));
 
-    ClusterFacts facts = adminStore.facts();
+    ClusterFacts facts = adminArbiter.clusterStore().facts();
     assertThat(facts.assignment().unplaceable())
         .containsEntry("gpu-builds", "no live master has tag 'gpu'");
     assertThat(ledger.runningOn("gpu-builds")).isEmpty();
@@ -253,15 +253,12 @@ class BalancingEngineTest {
     List<String> services = names("slow-", 6);
     java.util.concurrent.atomic.AtomicBoolean slowStops =
         new java.util.concurrent.atomic.AtomicBoolean(true);
-    JdbcClusterStore storeA =
-        closeLater(JdbcClusterStore.open(db.jdbcUrl(), null, null, TTL, true));
-    Cluster.Builder builderA =
-        Cluster.builder(
-            storeA,
-            ClusterConfig.builder("a")
-                .leaseTtl(TTL)
-                .callbackTimeout(Duration.ofMillis(300))
-                .build());
+    ClusterConfig configA =
+        ClusterConfig.builder("a").leaseTtl(TTL).callbackTimeout(Duration.ofMillis(300)).build();
+    JdbcArbiter arbiterA =
+        closeLater(
+            JdbcArbiter.builder(db.jdbcUrl()).clusterConfig(configA).createSchema(true).build());
+    Cluster.Builder builderA = Cluster.builder(arbiterA.clusterStore(), configA);
     for (String s : services) {
       RecordingService inner = new RecordingService(ledger);
       builderA.service(
@@ -333,15 +330,16 @@ class BalancingEngineTest {
 
   private Cluster master(
       String name, int maxMovesInFlight, Consumer<Cluster.Builder> services, String... tags) {
-    JdbcClusterStore store = closeLater(JdbcClusterStore.open(db.jdbcUrl(), null, null, TTL, true));
-    Cluster.Builder b =
-        Cluster.builder(
-            store,
-            ClusterConfig.builder(name)
-                .leaseTtl(TTL)
-                .maxMovesInFlight(maxMovesInFlight)
-                .tags(List.of(tags))
-                .build());
+    ClusterConfig config =
+        ClusterConfig.builder(name)
+            .leaseTtl(TTL)
+            .maxMovesInFlight(maxMovesInFlight)
+            .tags(List.of(tags))
+            .build();
+    JdbcArbiter arbiter =
+        closeLater(
+            JdbcArbiter.builder(db.jdbcUrl()).clusterConfig(config).createSchema(true).build());
+    Cluster.Builder b = Cluster.builder(arbiter.clusterStore(), config);
     services.accept(b);
     Cluster c = closeLater(b.build());
     c.start();
@@ -366,7 +364,7 @@ class BalancingEngineTest {
   }
 
   private void awaitMembers(int n) {
-    await().atMost(SETTLE).until(() -> adminStore.facts().members().size() == n);
+    await().atMost(SETTLE).until(() -> adminArbiter.clusterStore().facts().members().size() == n);
   }
 
   /** Waits until the database shows the assignment carried out and every service runs. */

@@ -75,8 +75,12 @@ class ClusterEngineTest {
     return resource;
   }
 
+  private JdbcArbiter arbiter(String url) {
+    return closeLater(JdbcArbiter.builder(url).leaseTtl(TTL).createSchema(true).build());
+  }
+
   private JdbcClusterStore store(String url) {
-    return closeLater(JdbcClusterStore.open(url, null, null, TTL, true));
+    return arbiter(url).clusterStore();
   }
 
   private Cluster member(String name, String url, String... services) {
@@ -84,8 +88,11 @@ class ClusterEngineTest {
   }
 
   private Cluster member(String name, String url, Duration ttl, String... services) {
+    ClusterConfig config = ClusterConfig.builder(prefix + name).leaseTtl(ttl).build();
+    JdbcArbiter arbiter =
+        closeLater(JdbcArbiter.builder(url).clusterConfig(config).createSchema(true).build());
     Cluster.Builder b =
-        Cluster.builder(store(url), ClusterConfig.builder(prefix + name).leaseTtl(ttl).build())
+        Cluster.builder(arbiter.clusterStore(), config)
             .listener(
                 new ClusterListener() {
                   @Override
@@ -208,8 +215,16 @@ class ClusterEngineTest {
 
   @Test
   void aServiceThatFailsToStartIsReleasedForAnotherMember() throws Exception {
+    ClusterConfig config = ClusterConfig.builder(prefix + "a").build();
     Cluster.Builder failing =
-        Cluster.builder(store(db.jdbcUrl()), ClusterConfig.builder(prefix + "a").build())
+        Cluster.builder(
+                closeLater(
+                        JdbcArbiter.builder(db.jdbcUrl())
+                            .clusterConfig(config)
+                            .createSchema(true)
+                            .build())
+                    .clusterStore(),
+                config)
             .service(prefix + "svc", new RecordingService(ledger, true));
     Cluster a = closeLater(failing.build());
     a.start();
@@ -250,7 +265,7 @@ class ClusterEngineTest {
     long current = b.tokenOf(prefix + "svc").orElseThrow().value();
 
     // A stale writer (a master back from a freeze) reaches the database directly.
-    JdbcFence fence = new JdbcFence(store(db.jdbcUrl()).dataSource(), db.jdbcUrl());
+    JdbcFence fence = arbiter(db.jdbcUrl()).fence();
     try (Connection c = db.connect();
         Statement st = c.createStatement()) {
       st.execute("CREATE TABLE IF NOT EXISTS fenced_writes (token BIGINT)");
@@ -307,7 +322,7 @@ class ClusterEngineTest {
 
     // A's fenced write takes the share lock on the service row, then A "freezes" inside it while
     // its link to the database is cut: the session sits idle in transaction.
-    JdbcFence fence = new JdbcFence(store(db.jdbcUrl()).dataSource(), db.jdbcUrl());
+    JdbcFence fence = arbiter(db.jdbcUrl()).fence();
     java.util.concurrent.CompletableFuture<Object> frozenWrite =
         java.util.concurrent.CompletableFuture.supplyAsync(
             () -> {
@@ -395,7 +410,7 @@ class ClusterEngineTest {
   void aMissingSchemaWithoutPermissionToCreateItNamesTheScript() {
     TestDatabase other = closeLater(TestDatabases.embeddedPostgres());
     JdbcClusterStore store =
-        closeLater(JdbcClusterStore.open(other.jdbcUrl(), null, null, TTL, false));
+        closeLater(JdbcArbiter.builder(other.jdbcUrl()).leaseTtl(TTL).build()).clusterStore();
     assertThatThrownBy(store::initialize)
         .isInstanceOf(ArbiterException.class)
         .hasMessageContaining("missing")

@@ -121,12 +121,13 @@ class ClusterEventsTest {
   }
 
   private Cluster master(String name, Duration ttl) {
-    JdbcClusterStore store = closeLater(JdbcClusterStore.open(db.jdbcUrl(), null, null, ttl, true));
+    ClusterConfig config = ClusterConfig.builder(name).leaseTtl(ttl).build();
+    JdbcArbiter arbiter =
+        closeLater(
+            JdbcArbiter.builder(db.jdbcUrl()).clusterConfig(config).createSchema(true).build());
     Cluster c =
         closeLater(
-            Cluster.builder(store, ClusterConfig.builder(name).leaseTtl(ttl).build())
-                .events(JdbcEventStore.create(store.dataSource(), store.dialect()))
-                .build());
+            Cluster.builder(arbiter.clusterStore(), config).events(arbiter.eventStore()).build());
     c.start();
     return c;
   }

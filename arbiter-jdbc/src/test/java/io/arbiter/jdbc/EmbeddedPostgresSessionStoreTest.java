@@ -36,6 +36,11 @@ class EmbeddedPostgresSessionStoreTest extends SessionStoreContract {
 
   @Override
   protected SessionStore openStore() {
-    return JdbcSessionStore.open(db.jdbcUrl(), null, null, 10, true);
+    return JdbcArbiter.builder(db.jdbcUrl())
+        .poolSize(10)
+        .heartbeatPoolSize(0) // no member renews here
+        .createSchema(true)
+        .build()
+        .sessionStoreClosingAll();
   }
 }

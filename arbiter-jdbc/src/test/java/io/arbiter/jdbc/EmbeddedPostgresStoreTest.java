@@ -24,6 +24,11 @@ class EmbeddedPostgresStoreTest extends ClusterStoreContract {
 
   @Override
   protected ClusterStore openStore(Duration leaseTtl) {
-    return JdbcClusterStore.open(db.jdbcUrl(), null, null, leaseTtl, true);
+    // A store that closes its arbiter (and so its pools) when the contract closes it.
+    return JdbcArbiter.builder(db.jdbcUrl())
+        .leaseTtl(leaseTtl)
+        .createSchema(true)
+        .build()
+        .clusterStoreClosingAll();
   }
 }

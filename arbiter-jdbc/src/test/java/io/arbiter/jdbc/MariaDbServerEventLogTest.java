@@ -40,7 +40,13 @@ class MariaDbServerEventLogTest extends EventLogContract {
 
   @Override
   protected EventStore openStore(String jdbcUrl) {
-    JdbcEventStore store = JdbcEventStore.open(jdbcUrl, null, null, Duration.ofSeconds(1), 3);
+    JdbcEventStore store =
+        JdbcArbiter.builder(jdbcUrl)
+            .leaseTtl(Duration.ofSeconds(1))
+            .poolSize(3)
+            .heartbeatPoolSize(0) // no member renews here
+            .build()
+            .eventStoreClosingAll();
     store.initializeSchema();
     return store;
   }

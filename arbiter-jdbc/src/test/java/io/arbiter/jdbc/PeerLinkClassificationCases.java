@@ -83,9 +83,10 @@ abstract class PeerLinkClassificationCases {
       name = prefix + shortName;
       databaseProxy = closeLater(FaultProxy.forUrl(database().jdbcUrl()));
       String url = databaseProxy.jdbcUrl(database().jdbcUrl());
-      JdbcClusterStore store = closeLater(JdbcClusterStore.open(url, null, null, TTL, true));
-      Cluster.Builder builder =
-          Cluster.builder(store, ClusterConfig.builder(name).leaseTtl(TTL).build());
+      ClusterConfig config = ClusterConfig.builder(name).leaseTtl(TTL).build();
+      JdbcArbiter arbiter =
+          closeLater(JdbcArbiter.builder(url).clusterConfig(config).createSchema(true).build());
+      Cluster.Builder builder = Cluster.builder(arbiter.clusterStore(), config);
       for (String service : SERVICES) {
         // The first service is pinned to a: the tests need a to run something, and six services
         // hashed over three masters leave a with none for about one prefix in eleven.
@@ -99,7 +100,7 @@ abstract class PeerLinkClassificationCases {
       cluster = closeLater(builder.build());
       cluster.start();
       assertThat(cluster.awaitActive(Duration.ofSeconds(10))).isTrue();
-      directory = JdbcPeerDirectory.of(store, url);
+      directory = arbiter.peerDirectory();
       link =
           new PeerLinkEngine(
               PeerLinkConfig.builder(SECRET)
@@ -239,7 +240,7 @@ abstract class PeerLinkClassificationCases {
 
     // Settled first: the balancer's assignment carried out, so that nothing moves on its own.
     JdbcClusterStore admin =
-        closeLater(JdbcClusterStore.open(database().jdbcUrl(), null, null, TTL, false));
+        closeLater(JdbcArbiter.builder(database().jdbcUrl()).leaseTtl(TTL).build()).clusterStore();
     await()
         .atMost(Duration.ofSeconds(20))
         .ignoreExceptions()

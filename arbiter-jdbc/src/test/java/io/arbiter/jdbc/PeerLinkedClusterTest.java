@@ -60,8 +60,8 @@ class PeerLinkedClusterTest {
     Cluster b = master("b");
     await().atMost(Duration.ofSeconds(10)).until(() -> sees(a, "b", PeerClassification.ALIVE));
     await().atMost(Duration.ofSeconds(10)).until(() -> sees(b, "a", PeerClassification.ALIVE));
-    try (JdbcClusterStore store = JdbcClusterStore.open(db.jdbcUrl(), null, null, TTL, false)) {
-      JdbcPeerDirectory directory = JdbcPeerDirectory.of(store, db.jdbcUrl());
+    try (JdbcArbiter arbiter = JdbcArbiter.builder(db.jdbcUrl()).leaseTtl(TTL).build()) {
+      JdbcPeerDirectory directory = arbiter.peerDirectory();
       await()
           .atMost(Duration.ofSeconds(10))
           .untilAsserted(
@@ -129,10 +129,12 @@ class PeerLinkedClusterTest {
   @Test
   void aDatabaseStaleBoundShorterThanTheRenewalIntervalIsRefusedByName() {
     db = TestDatabases.fresh("embedded PostgreSQL", TestDatabases.embeddedPostgresUrl());
-    JdbcClusterStore store =
-        closeLater(JdbcClusterStore.open(db.jdbcUrl(), null, null, LONG_TTL, true));
+    ClusterConfig config = ClusterConfig.builder("a").leaseTtl(LONG_TTL).build();
+    JdbcArbiter arbiter =
+        closeLater(
+            JdbcArbiter.builder(db.jdbcUrl()).clusterConfig(config).createSchema(true).build());
     Cluster.Builder b =
-        Cluster.builder(store, ClusterConfig.builder("a").leaseTtl(LONG_TTL).build())
+        Cluster.builder(arbiter.clusterStore(), config)
             .peerLink(PeerLinkConfig.builder(SECRET).bindHost("127.0.0.1").build());
     // Renewals every 3 s, "not renewing" after the default 2 s: every peer would look cut off.
     assertThatThrownBy(b::build)
@@ -142,15 +144,18 @@ class PeerLinkedClusterTest {
   }
 
   private Cluster master(String name, String... services) {
-    JdbcClusterStore store = closeLater(JdbcClusterStore.open(db.jdbcUrl(), null, null, ttl, true));
+    ClusterConfig config = ClusterConfig.builder(name).leaseTtl(ttl).build();
+    JdbcArbiter arbiter =
+        closeLater(
+            JdbcArbiter.builder(db.jdbcUrl()).clusterConfig(config).createSchema(true).build());
     Cluster.Builder b =
-        Cluster.builder(store, ClusterConfig.builder(name).leaseTtl(ttl).build())
+        Cluster.builder(arbiter.clusterStore(), config)
             .peerLink(
                 PeerLinkConfig.builder(SECRET)
                     .bindHost("127.0.0.1")
                     .databaseStaleAfter(twoRenewals())
                     .build())
-            .events(JdbcEventStore.create(store.dataSource(), store.dialect()));
+            .events(arbiter.eventStore());
     for (String s : services) {
       b.service(s, new RecordingService(ledger));
     }

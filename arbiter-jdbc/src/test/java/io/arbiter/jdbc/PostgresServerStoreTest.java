@@ -34,6 +34,11 @@ class PostgresServerStoreTest extends ClusterStoreContract {
 
   @Override
   protected ClusterStore openStore(Duration leaseTtl) {
-    return JdbcClusterStore.open(db.jdbcUrl(), null, null, leaseTtl, true);
+    // A store that closes its arbiter (and so its pools) when the contract closes it.
+    return JdbcArbiter.builder(db.jdbcUrl())
+        .leaseTtl(leaseTtl)
+        .createSchema(true)
+        .build()
+        .clusterStoreClosingAll();
   }
 }

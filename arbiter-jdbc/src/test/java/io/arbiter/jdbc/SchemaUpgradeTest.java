@@ -8,8 +8,6 @@ import io.arbiter.spi.ClusterFacts;
 import io.arbiter.spi.MemberInfo;
 import io.arbiter.testkit.TestDatabase;
 import io.arbiter.testkit.TestDatabases;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -34,21 +32,35 @@ class SchemaUpgradeTest {
       PostgresDialect dialect = new PostgresDialect();
       try (Connection c = db.connect();
           Statement st = c.createStatement()) {
-        for (String sql : SchemaManager.statements(script(SchemaManager.scriptPath(dialect, 1)))) {
-          st.execute(sql);
-        }
+        LegacySchema.create(c, dialect, 1);
         st.execute(
             "INSERT INTO arbiter_member (name, incarnation, state, lease_expires, joined_at,"
                 + " renewed_at, host, pid) VALUES ('old', 4, 'STOPPED', now(), now(), now(), 'h', 1)");
         st.execute("INSERT INTO arbiter_service (name, token) VALUES ('poller', 17)");
       }
-      try (JdbcClusterStore store = JdbcClusterStore.open(db.jdbcUrl(), null, null, TTL, true)) {
+      try (JdbcArbiter arbiter =
+          JdbcArbiter.builder(db.jdbcUrl()).leaseTtl(TTL).createSchema(true).build()) {
+        JdbcClusterStore store = arbiter.clusterStore();
         store.initialize();
         try (Connection c = db.connect();
             Statement st = c.createStatement();
             ResultSet rs = st.executeQuery("SELECT MAX(version) FROM arbiter_schema_version")) {
           rs.next();
-          assertThat(rs.getInt(1)).isEqualTo(SchemaManager.CURRENT_VERSION).isEqualTo(2);
+          assertThat(rs.getInt(1)).isEqualTo(SchemaMigrations.CURRENT_VERSION).isEqualTo(2);
+        }
+        try (Connection c = db.connect();
+            Statement st = c.createStatement();
+            ResultSet rs =
+                st.executeQuery(
+                    "SELECT version, type FROM arbiter_schema_history ORDER BY installed_rank")) {
+          assertThat(rs.next()).isTrue();
+          assertThat(rs.getString(1))
+              .as("the baseline: version 1, from the 0.1 record")
+              .isEqualTo("1");
+          assertThat(rs.getString(2)).isEqualTo("BASELINE");
+          assertThat(rs.next()).isTrue();
+          assertThat(rs.getString(1)).as("then V2, migrated").isEqualTo("2");
+          assertThat(rs.getString(2)).isEqualTo("SQL");
         }
         MemberId old = store.join("old", TTL, Optional.empty(), new MemberInfo("h", 2));
         assertThat(old.incarnation()).as("the incarnation counts on from version 1").isEqualTo(5);
@@ -63,12 +75,6 @@ class SchemaUpgradeTest {
       }
     } finally {
       db.close();
-    }
-  }
-
-  private static String script(String path) throws Exception {
-    try (InputStream in = SchemaManager.class.getClassLoader().getResourceAsStream(path)) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
   }
 }

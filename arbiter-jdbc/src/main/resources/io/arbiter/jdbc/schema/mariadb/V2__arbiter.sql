@@ -79,9 +79,27 @@ CREATE TABLE IF NOT EXISTS arbiter_session_attribute (
 -- ---- the heartbeat (arbiter-jdbc) ----
 -- MariaDB has no UPDATE ... RETURNING and no writable CTE, so the heartbeat is a procedure: one
 -- statement from the master renews its lease (and so every claim it holds) and reads back the
--- change epoch, the event log's head and every member row. The body is on one line because the
--- script runner splits statements at line ends.
+-- change epoch, the event log's head and every member row. Flyway keeps BEGIN ... END together
+-- (no DELIMITER needed). To run this script by hand in the mariadb client, wrap the CREATE
+-- PROCEDURE in DELIMITER // ... // DELIMITER ;
 DROP PROCEDURE IF EXISTS arbiter_heartbeat;
-CREATE PROCEDURE arbiter_heartbeat(IN p_name VARCHAR(64), IN p_incarnation BIGINT, IN p_ttl_ms BIGINT) BEGIN DECLARE v_renewed INT; UPDATE arbiter_member SET lease_expires = TIMESTAMPADD(MICROSECOND, p_ttl_ms * 1000, UTC_TIMESTAMP(6)), renewed_at = UTC_TIMESTAMP(6) WHERE name = p_name AND incarnation = p_incarnation AND state = 'ACTIVE' AND lease_expires > UTC_TIMESTAMP(6); SET v_renewed = ROW_COUNT(); SELECT v_renewed AS renewed, (SELECT epoch FROM arbiter_change WHERE id = 1) AS epoch, (SELECT last_seq FROM arbiter_event_head WHERE id = 1) AS event_head, m.name, m.incarnation, m.state, m.peer_address, (TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), m.lease_expires) DIV 1000) AS left_ms, (TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), m.renewed_at) DIV 1000) AS renewed_ms FROM arbiter_member m; END;
+CREATE PROCEDURE arbiter_heartbeat(
+  IN p_name VARCHAR(64), IN p_incarnation BIGINT, IN p_ttl_ms BIGINT)
+BEGIN
+  DECLARE v_renewed INT;
+  UPDATE arbiter_member
+     SET lease_expires = TIMESTAMPADD(MICROSECOND, p_ttl_ms * 1000, UTC_TIMESTAMP(6)),
+         renewed_at = UTC_TIMESTAMP(6)
+   WHERE name = p_name AND incarnation = p_incarnation AND state = 'ACTIVE'
+     AND lease_expires > UTC_TIMESTAMP(6);
+  SET v_renewed = ROW_COUNT();
+  SELECT v_renewed AS renewed,
+         (SELECT epoch FROM arbiter_change WHERE id = 1) AS epoch,
+         (SELECT last_seq FROM arbiter_event_head WHERE id = 1) AS event_head,
+         m.name, m.incarnation, m.state, m.peer_address,
+         (TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), m.lease_expires) DIV 1000) AS left_ms,
+         (TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), m.renewed_at) DIV 1000) AS renewed_ms
+    FROM arbiter_member m;
+END;
 
 INSERT IGNORE INTO arbiter_schema_version (version, installed_at) VALUES (2, UTC_TIMESTAMP(6));

@@ -1,0 +1,64 @@
+package io.arbiter.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Optional;
+
+/**
+ * The change epoch: one counter row ({@code arbiter_change}) that every transaction changing the
+ * cluster bumps, and that every master reads back in its heartbeat. Every transaction that changes
+ * service rows bumps the epoch <em>first</em> (holding its row lock to the end, so such
+ * transactions commit in epoch order), then stamps the rows it changes with it: a master that has
+ * read everything up to epoch E reads only rows with {@code changed_epoch > E} next time.
+ *
+ * <p>Transactions that change member rows take the epoch row's lock first too ({@link #lock}) and
+ * bump it only at the end if anything changed: every writer locks the epoch row before any member
+ * or service row, so none can deadlock another.
+ */
+final class ChangeEpoch {
+  /** The epoch as the current transaction sees it, for {@code changed_epoch = ...}. */
+  static final String CURRENT = "(SELECT epoch FROM arbiter_change WHERE id = 1)";
+
+  private static final String BUMP = "UPDATE arbiter_change SET epoch = epoch + 1 WHERE id = 1";
+
+  private final Optional<String> notify;
+
+  ChangeEpoch(Dialect dialect) {
+    this.notify = dialect.notifyStatement(PostgresDialect.CHANNEL);
+  }
+
+  /**
+   * Bumps the epoch and, where the database pushes, wakes the other masters. The epoch is what
+   * every master reads back in its heartbeat (the truth); the notification only wakes them sooner.
+   * Both take effect only if the caller's transaction commits.
+   */
+  void signal(Connection c) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.executeUpdate(BUMP);
+      if (notify.isPresent()) {
+        st.execute(notify.get());
+      }
+    }
+  }
+
+  /** Takes the epoch row's lock without bumping it (see the class comment). */
+  static void lock(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+            c.prepareStatement("SELECT epoch FROM arbiter_change WHERE id = 1 FOR UPDATE");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+    }
+  }
+
+  /** The epoch as the caller's transaction sees it; 0 if the row is missing. */
+  static long read(Connection c) throws SQLException {
+    try (PreparedStatement ps =
+            c.prepareStatement("SELECT epoch FROM arbiter_change WHERE id = 1");
+        ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getLong(1) : 0;
+    }
+  }
+}

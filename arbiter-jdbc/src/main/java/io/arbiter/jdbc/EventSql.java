@@ -1,0 +1,212 @@
+package io.arbiter.jdbc;
+
+import io.arbiter.events.ConsumerPosition;
+import io.arbiter.events.Event;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * The cluster event log's statements: append, read, head, consumer positions and purge, on {@code
+ * arbiter_event_head}, {@code arbiter_event} and {@code arbiter_event_consumer}. See {@link
+ * JdbcEventStore} for why an append bumps the one head row.
+ */
+final class EventSql {
+  private static final String READ =
+      "SELECT seq, topic, event_key, payload, publisher, created_at FROM arbiter_event"
+          + " WHERE seq > ? ORDER BY seq LIMIT ?";
+  private static final String HEAD = "SELECT last_seq FROM arbiter_event_head WHERE id = 1";
+  private static final String BUMP_HEAD =
+      "UPDATE arbiter_event_head SET last_seq = last_seq + 1 WHERE id = 1";
+  private static final String NO_HEAD =
+      "arbiter_event_head has no row: is the schema at version 2?";
+
+  private final Dialect dialect;
+  private final boolean appendIsOneStatement;
+  private final String append;
+  private final String upsertPosition;
+  private final String purgeEvents;
+  private final String purgePositions;
+
+  EventSql(Dialect d) {
+    this.dialect = d;
+    this.appendIsOneStatement = d.supportsWritableCte();
+    if (appendIsOneStatement) {
+      // One statement: bump the head, insert under the new number, and wake the readers (at
+      // commit) where the database pushes.
+      append =
+          "WITH h AS ("
+              + BUMP_HEAD
+              + " RETURNING last_seq),"
+              + " e AS (INSERT INTO arbiter_event (seq, topic, event_key, payload, publisher,"
+              + " created_at) SELECT last_seq, ?, ?, ?, ?, "
+              + d.now()
+              + " FROM h RETURNING seq)"
+              + " SELECT seq"
+              + d.notifyExpression(PostgresDialect.EVENT_CHANNEL).map(n -> ", " + n).orElse("")
+              + " FROM e";
+    } else {
+      append =
+          "INSERT INTO arbiter_event (seq, topic, event_key, payload, publisher, created_at)"
+              + " VALUES (?, ?, ?, ?, ?, "
+              + d.now()
+              + ")";
+    }
+    upsertPosition =
+        "INSERT INTO arbiter_event_consumer (member_name, delivered_seq, updated_at)"
+            + " VALUES (?, ?, "
+            + d.now()
+            + ")"
+            + d.onConflictUpdate("member_name", "delivered_seq", "updated_at");
+    // Both keep the newest event, so that the head stays readable and a reader that finds its next
+    // number missing knows it was purged rather than never written.
+    purgeEvents =
+        "DELETE FROM arbiter_event WHERE seq < (SELECT last_seq FROM arbiter_event_head"
+            + " WHERE id = 1) AND (created_at < "
+            + d.nowPlusMillisParam()
+            + " OR seq <= (SELECT last_seq FROM arbiter_event_head WHERE id = 1) - ?)";
+    purgePositions =
+        "DELETE FROM arbiter_event_consumer WHERE updated_at < " + d.nowPlusMillisParam();
+  }
+
+  /**
+   * True if {@link #append} is one statement, so that on an auto-commit connection it is a whole
+   * transaction in one round trip.
+   */
+  boolean appendIsOneStatement() {
+    return appendIsOneStatement;
+  }
+
+  /**
+   * Appends an event inside the caller's transaction and returns its sequence number. The number is
+   * taken by bumping the one head row of the event log; that row lock is held until the transaction
+   * ends, so publishers commit in sequence order, and a rollback gives the number back.
+   */
+  long append(Connection c, String topic, String key, byte[] payload, String publisher)
+      throws SQLException {
+    if (appendIsOneStatement) {
+      try (PreparedStatement ps = c.prepareStatement(append)) {
+        ps.setString(1, topic);
+        ps.setString(2, key);
+        ps.setBytes(3, payload);
+        ps.setString(4, publisher);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            throw new SQLException(NO_HEAD);
+          }
+          return rs.getLong(1);
+        }
+      }
+    }
+    long seq;
+    try (Statement st = c.createStatement()) {
+      // No UPDATE ... RETURNING here; our own write is visible to our next statement.
+      if (st.executeUpdate(BUMP_HEAD) != 1) {
+        throw new SQLException(NO_HEAD);
+      }
+      try (ResultSet rs = st.executeQuery(HEAD)) {
+        rs.next();
+        seq = rs.getLong(1);
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement(append)) {
+      ps.setLong(1, seq);
+      ps.setString(2, topic);
+      ps.setString(3, key);
+      ps.setBytes(4, payload);
+      ps.setString(5, publisher);
+      ps.executeUpdate();
+    }
+    return seq; // no push here: readers poll
+  }
+
+  List<Event> read(Connection c, long afterSeq, int limit) throws SQLException {
+    List<Event> events = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(READ)) {
+      ps.setLong(1, afterSeq);
+      ps.setInt(2, limit);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          events.add(
+              new Event(
+                  rs.getLong("seq"),
+                  rs.getString("topic"),
+                  rs.getString("event_key"),
+                  rs.getBytes("payload"),
+                  rs.getString("publisher"),
+                  dialect.readInstant(rs, "created_at")));
+        }
+      }
+    }
+    return events;
+  }
+
+  static long head(Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(HEAD)) {
+      if (!rs.next()) {
+        throw new SQLException(NO_HEAD);
+      }
+      return rs.getLong(1);
+    }
+  }
+
+  void savePosition(Connection c, String member, long deliveredSeq) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(upsertPosition)) {
+      ps.setString(1, member);
+      ps.setLong(2, deliveredSeq);
+      ps.executeUpdate();
+    }
+  }
+
+  OptionalLong position(Connection c, String member) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT delivered_seq FROM arbiter_event_consumer WHERE member_name = ?")) {
+      ps.setString(1, member);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+      }
+    }
+  }
+
+  List<ConsumerPosition> positions(Connection c) throws SQLException {
+    List<ConsumerPosition> out = new ArrayList<>();
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT c.member_name, c.delivered_seq, c.updated_at, h.last_seq"
+                    + " FROM arbiter_event_consumer c CROSS JOIN arbiter_event_head h"
+                    + " WHERE h.id = 1 ORDER BY c.member_name");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(
+            new ConsumerPosition(
+                rs.getString("member_name"),
+                rs.getLong("delivered_seq"),
+                rs.getLong("last_seq"),
+                dialect.readInstant(rs, "updated_at")));
+      }
+    }
+    return out;
+  }
+
+  /** Deletes events older than {@code ageMillis} or beyond the newest {@code maxEvents}. */
+  int purge(Connection c, long ageMillis, long maxEvents) throws SQLException {
+    int n;
+    try (PreparedStatement ps = c.prepareStatement(purgeEvents)) {
+      ps.setLong(1, -ageMillis);
+      ps.setLong(2, maxEvents);
+      n = ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement(purgePositions)) {
+      ps.setLong(1, -ageMillis);
+      ps.executeUpdate();
+    }
+    return n;
+  }
+}

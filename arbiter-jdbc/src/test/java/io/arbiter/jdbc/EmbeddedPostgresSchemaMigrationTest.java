@@ -1,0 +1,12 @@
+package io.arbiter.jdbc;
+
+import io.arbiter.testkit.TestDatabase;
+import io.arbiter.testkit.TestDatabases;
+
+/** Schema migrations on the embedded PostgreSQL. */
+class EmbeddedPostgresSchemaMigrationTest extends SchemaMigrationCases {
+  @Override
+  protected TestDatabase freshDatabase() {
+    return TestDatabases.embeddedPostgres();
+  }
+}
