@@ -1,6 +1,6 @@
 package io.arbiter.jdbc;
 
-import io.arbiter.ArbiterException;
+import io.arbiter.InvalidConfigException;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -158,7 +158,7 @@ public interface Dialect {
     if (product.contains("mariadb") || product.contains("mysql")) {
       return new MariaDbDialect();
     }
-    throw new ArbiterException(
-        "unsupported database '" + productName + "': Arbiter runs on PostgreSQL and MariaDB/MySQL");
+    throw new InvalidConfigException(
+        "database", productName, "must be PostgreSQL or MariaDB/MySQL: Arbiter runs on those");
   }
 }

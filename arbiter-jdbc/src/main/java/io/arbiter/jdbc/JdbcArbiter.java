@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.arbiter.ArbiterException;
 import io.arbiter.ClusterConfig;
 import io.arbiter.InvalidConfigException;
+import io.arbiter.StoreUnavailableException;
 import io.arbiter.events.EventLimits;
 import io.arbiter.time.Ticker;
 import java.sql.Connection;
@@ -548,7 +549,7 @@ public final class JdbcArbiter implements AutoCloseable {
             "from the JDBC metadata: " + product + " " + md.getDatabaseProductVersion(),
             redact(md.getURL()));
       } catch (SQLException e) {
-        throw new ArbiterException(
+        throw new StoreUnavailableException(
             "cannot choose the database dialect: the data source did not connect ("
                 + e.getMessage()
                 + "); give JdbcArbiter.Builder.jdbcUrl(url) or dialect(...) so that Arbiter can"

@@ -253,8 +253,11 @@ public final class JdbcEventStore implements EventStore {
   @Override
   public AutoCloseable listen(Runnable onWake, Duration checkInterval) {
     if (!pushesWakeups()) {
-      throw new ArbiterException(
-          "the " + dialect.name() + " event store has no push wake-ups: readers poll");
+      throw new UnsupportedOperationException(
+          "the "
+              + dialect.name()
+              + " event store has no push wake-ups (see pushesWakeups()): readers"
+              + " poll");
     }
     EventListener listener = new EventListener(dataSource, onWake, checkInterval);
     listener.start();

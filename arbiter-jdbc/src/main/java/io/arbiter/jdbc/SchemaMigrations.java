@@ -2,7 +2,8 @@ package io.arbiter.jdbc;
 
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.util.DriverDataSource;
-import io.arbiter.ArbiterException;
+import io.arbiter.SchemaVersionException;
+import io.arbiter.StoreMisconfiguredException;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -106,7 +107,10 @@ final class SchemaMigrations {
         // to create the schema records the baseline.
         return;
       }
-      throw new ArbiterException(
+      throw new SchemaVersionException(
+          database,
+          installed,
+          CURRENT_VERSION,
           "the Arbiter schema in "
               + database
               + (installed == 0 ? " is missing" : " is version " + installed)
@@ -138,7 +142,10 @@ final class SchemaMigrations {
 
   private void refuseNewer(int installed) {
     if (installed > CURRENT_VERSION) {
-      throw new ArbiterException(
+      throw new SchemaVersionException(
+          database,
+          installed,
+          CURRENT_VERSION,
           "the Arbiter schema in "
               + database
               + " is version "
@@ -201,7 +208,11 @@ final class SchemaMigrations {
       if (cause instanceof SQLException sql) {
         throw SqlFailures.translate(what, database, sql);
       }
-      throw new ArbiterException(what + " on " + database + " failed: " + e.getMessage(), e);
+      throw new StoreMisconfiguredException(
+          database,
+          StoreMisconfiguredException.Problem.OTHER,
+          what + " on " + database + " failed: " + e.getMessage(),
+          e);
     }
   }
 

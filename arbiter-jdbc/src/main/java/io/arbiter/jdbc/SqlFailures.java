@@ -1,6 +1,8 @@
 package io.arbiter.jdbc;
 
 import io.arbiter.ArbiterException;
+import io.arbiter.StoreMisconfiguredException;
+import io.arbiter.StoreMisconfiguredException.Problem;
 import io.arbiter.StoreUnavailableException;
 import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
@@ -19,7 +21,9 @@ final class SqlFailures {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     String detail = what + " on " + database + ": " + rootMessage(e);
     if (state.startsWith("28") || e.getErrorCode() == 1045) {
-      return new ArbiterException(
+      return new StoreMisconfiguredException(
+          database,
+          Problem.CREDENTIALS,
           "the database refused the credentials ("
               + detail
               + "): check the user and password in the"
@@ -27,19 +31,25 @@ final class SqlFailures {
           e);
     }
     if (state.equals("25006") || e.getErrorCode() == 1290 || e.getErrorCode() == 1792) {
-      return new ArbiterException(
+      return new StoreMisconfiguredException(
+          database,
+          Problem.READ_ONLY,
           "the database is read-only ("
               + detail
               + "): point Arbiter at the primary, writable server",
           e);
     }
     if (state.startsWith("3D") || e.getErrorCode() == 1049) {
-      return new ArbiterException("the database does not exist (" + detail + ")", e);
+      return new StoreMisconfiguredException(
+          database, Problem.MISSING_DATABASE, "the database does not exist (" + detail + ")", e);
     }
     if (isTransient(e, state)) {
       return new StoreUnavailableException(detail, e);
     }
-    return new ArbiterException(detail + " (SQLSTATE " + state + ")", e);
+    // Anything else the database refuses (privileges, an unexpected schema): retrying will not
+    // help.
+    return new StoreMisconfiguredException(
+        database, Problem.OTHER, detail + " (SQLSTATE " + state + ")", e);
   }
 
   /**

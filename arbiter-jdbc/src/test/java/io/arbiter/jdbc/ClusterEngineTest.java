@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.arbiter.ArbiterException;
 import io.arbiter.Cluster;
 import io.arbiter.ClusterConfig;
 import io.arbiter.ClusterListener;
@@ -12,7 +11,9 @@ import io.arbiter.FencingTokenRejectedException;
 import io.arbiter.MemberNameInUseException;
 import io.arbiter.MemberState;
 import io.arbiter.MemberStateChange;
+import io.arbiter.SchemaVersionException;
 import io.arbiter.ServiceContext;
+import io.arbiter.StoreMisconfiguredException;
 import io.arbiter.testkit.FaultProxy;
 import io.arbiter.testkit.RecordingService;
 import io.arbiter.testkit.TestDatabase;
@@ -385,7 +386,11 @@ class ClusterEngineTest {
     String url = db.jdbcUrl().replace("user=postgres", "user=nobody_here");
     Cluster a = member("a", url, "svc");
     await().atMost(Duration.ofSeconds(10)).until(() -> a.state() == MemberState.FAILED);
-    assertThat(a.failure().orElseThrow().getMessage()).contains("refused the credentials");
+    assertThat(a.failure().orElseThrow())
+        .isInstanceOfSatisfying(
+            StoreMisconfiguredException.class,
+            e -> assertThat(e.problem()).isEqualTo(StoreMisconfiguredException.Problem.CREDENTIALS))
+        .hasMessageContaining("refused the credentials");
   }
 
   @Test
@@ -398,7 +403,12 @@ class ClusterEngineTest {
         st.execute("INSERT INTO arbiter_schema_version (version) VALUES (99)");
       }
       assertThatThrownBy(() -> store(other.jdbcUrl()).initialize())
-          .isInstanceOf(ArbiterException.class)
+          .isInstanceOfSatisfying(
+              SchemaVersionException.class,
+              e -> {
+                assertThat(e.found()).isEqualTo(99);
+                assertThat(e.isNewer()).isTrue();
+              })
           .hasMessageContaining("version 99")
           .hasMessageContaining("newer");
     } finally {
@@ -412,7 +422,12 @@ class ClusterEngineTest {
     JdbcClusterStore store =
         closeLater(JdbcArbiter.builder(other.jdbcUrl()).leaseTtl(TTL).build()).clusterStore();
     assertThatThrownBy(store::initialize)
-        .isInstanceOf(ArbiterException.class)
+        .isInstanceOfSatisfying(
+            SchemaVersionException.class,
+            e -> {
+              assertThat(e.found()).isZero();
+              assertThat(e.isNewer()).isFalse();
+            })
         .hasMessageContaining("missing")
         .hasMessageContaining("io/arbiter/jdbc/schema/postgresql/V1__arbiter.sql");
   }
