@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * kept), a schema from a newer Arbiter (refused), a missing schema without permission to create it,
  * and masters migrating at the same moment. Each test gets a fresh database.
  */
-abstract class SchemaMigrationCases {
+abstract class SchemaMigrationContract {
   private static final Duration TTL = Duration.ofSeconds(3);
 
   private final List<AutoCloseable> resources = new ArrayList<>();

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  * healthy master miss its renewal. A control case shows that the same load fences a master whose
  * heartbeat shares the main pool. Subclassed per database.
  */
-abstract class HeartbeatIsolationCases {
+abstract class HeartbeatIsolationContract {
   /** Short, so that "several lease lengths" takes seconds. */
   private static final Duration TTL = Duration.ofSeconds(1);
 

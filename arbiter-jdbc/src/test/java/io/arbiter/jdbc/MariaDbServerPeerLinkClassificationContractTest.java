@@ -11,7 +11,7 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
     named = "ARBITER_TEST_MARIADB_URL",
     matches = ".+",
     disabledReason = "set ARBITER_TEST_MARIADB_URL to a JDBC URL of a MariaDB server to run it")
-class PeerLinkClassificationMariaDbTest extends PeerLinkClassificationCases {
+class MariaDbServerPeerLinkClassificationContractTest extends PeerLinkClassificationContract {
   private static TestDatabase db;
 
   @BeforeAll

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
     named = "ARBITER_TEST_POSTGRES_URL",
     matches = ".+",
     disabledReason = "set ARBITER_TEST_POSTGRES_URL to a JDBC URL of a server to run it")
-class PostgresServerSchemaMigrationTest extends SchemaMigrationCases {
+class PostgresServerSchemaMigrationContractTest extends SchemaMigrationContract {
   @Override
   protected TestDatabase freshDatabase() {
     return TestDatabases.postgresServer();

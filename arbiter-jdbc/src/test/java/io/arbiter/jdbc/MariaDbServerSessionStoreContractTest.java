@@ -18,7 +18,7 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
     matches = ".+",
     disabledReason =
         "set ARBITER_TEST_MARIADB_URL to a JDBC URL of a MariaDB server to run the contract on it")
-class MariaDbServerSessionStoreTest extends SessionStoreContract {
+class MariaDbServerSessionStoreContractTest extends SessionStoreContract {
   private static TestDatabase db;
 
   @BeforeAll

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
     named = "ARBITER_TEST_MARIADB_URL",
     matches = ".+",
     disabledReason = "set ARBITER_TEST_MARIADB_URL to a JDBC URL of a server to run it")
-class MariaDbServerSchemaMigrationTest extends SchemaMigrationCases {
+class MariaDbServerSchemaMigrationContractTest extends SchemaMigrationContract {
   @Override
   protected TestDatabase freshDatabase() {
     return TestDatabases.mariaDbServer();

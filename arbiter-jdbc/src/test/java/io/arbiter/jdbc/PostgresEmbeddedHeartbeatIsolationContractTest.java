@@ -5,8 +5,8 @@ import io.arbiter.testkit.TestDatabases;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-/** The two-channel classification on the embedded PostgreSQL. */
-class PeerLinkClassificationTest extends PeerLinkClassificationCases {
+/** The heartbeat's own connection, on the embedded PostgreSQL. */
+class PostgresEmbeddedHeartbeatIsolationContractTest extends HeartbeatIsolationContract {
   private static TestDatabase db;
 
   @BeforeAll

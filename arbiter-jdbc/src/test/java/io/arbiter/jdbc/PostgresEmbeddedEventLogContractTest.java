@@ -7,30 +7,19 @@ import io.arbiter.testkit.TestDatabases;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 
-/**
- * The event log contract on the MariaDB server named by ARBITER_TEST_MARIADB_URL (skipped if
- * unset).
- */
-@EnabledIfEnvironmentVariable(
-    named = "ARBITER_TEST_MARIADB_URL",
-    matches = ".+",
-    disabledReason =
-        "set ARBITER_TEST_MARIADB_URL to a JDBC URL of a MariaDB server to run the contract on it (.ci/run does)")
-class MariaDbServerEventLogTest extends EventLogContract {
+/** The event log contract on the embedded PostgreSQL (runs everywhere, no server needed). */
+class PostgresEmbeddedEventLogContractTest extends EventLogContract {
   private static TestDatabase db;
 
   @BeforeAll
   static void createDatabase() {
-    db = TestDatabases.mariaDbServer();
+    db = TestDatabases.embeddedPostgres();
   }
 
   @AfterAll
   static void dropDatabase() {
-    if (db != null) {
-      db.close();
-    }
+    db.close();
   }
 
   @Override

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
     named = "ARBITER_TEST_MARIADB_URL",
     matches = ".+",
     disabledReason = "set ARBITER_TEST_MARIADB_URL to a JDBC URL of a MariaDB server to run it")
-class MariaDbServerHeartbeatIsolationTest extends HeartbeatIsolationCases {
+class MariaDbServerHeartbeatIsolationContractTest extends HeartbeatIsolationContract {
   private static TestDatabase db;
 
   @BeforeAll

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  * listener sits behind another fault proxy. Cutting one channel or the other, or stopping a master,
  * must show up as the right classification on the other two.
  */
-abstract class PeerLinkClassificationCases {
+abstract class PeerLinkClassificationContract {
   // Settings wide enough for a loaded 2-core machine: renewals every 1.33 s, "not renewing" after
   // 3 s, "not on the link" after 1 s; a crash is partitioned from 1 s to at least 1.67 s after it.
   private static final Duration TTL = Duration.ofSeconds(4);

@@ -4,7 +4,7 @@ import io.arbiter.testkit.TestDatabase;
 import io.arbiter.testkit.TestDatabases;
 
 /** Schema migrations on the embedded PostgreSQL. */
-class EmbeddedPostgresSchemaMigrationTest extends SchemaMigrationCases {
+class PostgresEmbeddedSchemaMigrationContractTest extends SchemaMigrationContract {
   @Override
   protected TestDatabase freshDatabase() {
     return TestDatabases.embeddedPostgres();

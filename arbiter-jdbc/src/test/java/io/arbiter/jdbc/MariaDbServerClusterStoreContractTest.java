@@ -7,19 +7,27 @@ import io.arbiter.testkit.TestDatabases;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 
-/** The SPI contract on the embedded PostgreSQL (runs everywhere, no server needed). */
-class EmbeddedPostgresStoreTest extends ClusterStoreContract {
+/** The SPI contract on the MariaDB server named by ARBITER_TEST_MARIADB_URL (skipped if unset). */
+@EnabledIfEnvironmentVariable(
+    named = "ARBITER_TEST_MARIADB_URL",
+    matches = ".+",
+    disabledReason =
+        "set ARBITER_TEST_MARIADB_URL to a JDBC URL of a MariaDB server to run the contract on it (.ci/run does)")
+class MariaDbServerClusterStoreContractTest extends ClusterStoreContract {
   private static TestDatabase db;
 
   @BeforeAll
   static void createDatabase() {
-    db = TestDatabases.embeddedPostgres();
+    db = TestDatabases.mariaDbServer();
   }
 
   @AfterAll
   static void dropDatabase() {
-    db.close();
+    if (db != null) {
+      db.close();
+    }
   }
 
   @Override

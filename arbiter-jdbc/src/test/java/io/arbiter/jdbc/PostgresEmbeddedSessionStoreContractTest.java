@@ -12,7 +12,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 
 /** The session store contract on the embedded PostgreSQL (runs everywhere, no server needed). */
-class EmbeddedPostgresSessionStoreTest extends SessionStoreContract {
+class PostgresEmbeddedSessionStoreContractTest extends SessionStoreContract {
   private static TestDatabase db;
 
   @BeforeAll

@@ -5,8 +5,8 @@ import io.arbiter.testkit.TestDatabases;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-/** The heartbeat's own connection, on the embedded PostgreSQL. */
-class EmbeddedPostgresHeartbeatIsolationTest extends HeartbeatIsolationCases {
+/** The two-channel classification on the embedded PostgreSQL. */
+class PostgresEmbeddedPeerLinkClassificationContractTest extends PeerLinkClassificationContract {
   private static TestDatabase db;
 
   @BeforeAll

@@ -4,7 +4,7 @@ import io.arbiter.testkit.TestDatabase;
 import io.arbiter.testkit.TestDatabases;
 
 /** Two masters' web apps on the embedded PostgreSQL (runs everywhere). */
-class EmbeddedPostgresCrossMasterWebTest extends CrossMasterWebContract {
+class PostgresEmbeddedCrossMasterWebContractTest extends CrossMasterWebContract {
   @Override
   protected TestDatabase database() {
     return TestDatabases.embeddedPostgres();

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
     named = "ARBITER_TEST_MARIADB_URL",
     matches = ".+",
     disabledReason = "set ARBITER_TEST_MARIADB_URL to a JDBC URL of a MariaDB server to run it")
-class MariaDbCrossMasterWebTest extends CrossMasterWebContract {
+class MariaDbServerCrossMasterWebContractTest extends CrossMasterWebContract {
   @Override
   protected TestDatabase database() {
     return TestDatabases.mariaDbServer();

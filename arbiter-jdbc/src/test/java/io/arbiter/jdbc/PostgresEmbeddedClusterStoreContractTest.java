@@ -7,29 +7,19 @@ import io.arbiter.testkit.TestDatabases;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 
-/**
- * The SPI contract on the PostgreSQL server named by ARBITER_TEST_POSTGRES_URL (skipped if unset).
- */
-@EnabledIfEnvironmentVariable(
-    named = "ARBITER_TEST_POSTGRES_URL",
-    matches = ".+",
-    disabledReason =
-        "set ARBITER_TEST_POSTGRES_URL to a JDBC URL of a PostgreSQL server to run the contract on it (.ci/run does)")
-class PostgresServerStoreTest extends ClusterStoreContract {
+/** The SPI contract on the embedded PostgreSQL (runs everywhere, no server needed). */
+class PostgresEmbeddedClusterStoreContractTest extends ClusterStoreContract {
   private static TestDatabase db;
 
   @BeforeAll
   static void createDatabase() {
-    db = TestDatabases.postgresServer();
+    db = TestDatabases.embeddedPostgres();
   }
 
   @AfterAll
   static void dropDatabase() {
-    if (db != null) {
-      db.close();
-    }
+    db.close();
   }
 
   @Override

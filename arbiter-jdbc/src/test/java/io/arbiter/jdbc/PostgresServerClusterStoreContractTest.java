@@ -9,18 +9,20 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 
-/** The SPI contract on the MariaDB server named by ARBITER_TEST_MARIADB_URL (skipped if unset). */
+/**
+ * The SPI contract on the PostgreSQL server named by ARBITER_TEST_POSTGRES_URL (skipped if unset).
+ */
 @EnabledIfEnvironmentVariable(
-    named = "ARBITER_TEST_MARIADB_URL",
+    named = "ARBITER_TEST_POSTGRES_URL",
     matches = ".+",
     disabledReason =
-        "set ARBITER_TEST_MARIADB_URL to a JDBC URL of a MariaDB server to run the contract on it (.ci/run does)")
-class MariaDbServerStoreTest extends ClusterStoreContract {
+        "set ARBITER_TEST_POSTGRES_URL to a JDBC URL of a PostgreSQL server to run the contract on it (.ci/run does)")
+class PostgresServerClusterStoreContractTest extends ClusterStoreContract {
   private static TestDatabase db;
 
   @BeforeAll
   static void createDatabase() {
-    db = TestDatabases.mariaDbServer();
+    db = TestDatabases.postgresServer();
   }
 
   @AfterAll
