@@ -304,6 +304,22 @@ class ClusterEngineInMemoryTest {
         .containsExactly("start@" + token, "stop@" + token, "start@" + (token + 1));
   }
 
+  @Test
+  void aRejectionReportedAfterTheMasterClosedIsHeardQuietly() throws Exception {
+    // A service's last fenced write can be rejected while its master is already closing (it was
+    // stopped, then its write came back): the report must not throw into the service's thread.
+    Master a = cluster.start("a", "svc");
+    cluster.await("svc on a", () -> a.running().contains("svc"));
+    ServiceContext context = cluster.ledger.running("svc").orElseThrow();
+    a.cluster().close();
+
+    context.fencingRejected(
+        new FencingTokenRejectedException(
+            context.token(), context.token().value() + 1, "elsewhere#1"));
+    assertThat(context.isActive()).isFalse();
+    assertThat(a.state()).isEqualTo(MemberState.STOPPED);
+  }
+
   // ---- helpers ----
 
   /** Advances the clock by {@code step} at a time until {@code condition} holds. */

@@ -32,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -576,12 +577,21 @@ public final class ClusterEngine implements AutoCloseable {
         grant.member());
     grant.end();
     ServiceSlot slot = slots.get(grant.serviceName());
-    callbacks.execute(
-        () -> {
-          if (slot.stop(grant, "fencing token rejected") != null) {
-            releaseQuietly(grant.token());
-          }
-        });
+    try {
+      callbacks.execute(
+          () -> {
+            if (slot.stop(grant, "fencing token rejected") != null) {
+              releaseQuietly(grant.token());
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      // The master has closed (or is closing): close() stops every service and leaves, which
+      // releases this grant too. The report came from the service's own thread: do not throw.
+      log.info(
+          "service {}: rejection of token {} heard after the master closed; nothing left to stop",
+          grant.serviceName(),
+          grant.token().value());
+    }
   }
 
   // ---- internals ----
