@@ -6,8 +6,8 @@ import io.arbiter.InvalidConfigException;
 import io.arbiter.balance.Assignment;
 import io.arbiter.examples.cli.DbOptions;
 import io.arbiter.examples.cli.DurationConverter;
-import io.arbiter.jdbc.ArbiterDataSources;
 import io.arbiter.jdbc.Dialect;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.jdbc.JdbcClusterStore;
 import io.arbiter.spi.ClusterFacts;
 import io.arbiter.testkit.EmbeddedPostgresProcess;
@@ -112,18 +112,15 @@ public final class BalanceBench implements Callable<Integer> {
       String url = embedded != null ? embedded.jdbcUrl() : db.url("bench balance");
       Dialect dialect = Dialect.forUrl(url);
       String prefix = "bal" + UUID.randomUUID().toString().substring(0, 6) + "-";
-      try (var pool =
-              ArbiterDataSources.create(
-                  url, db.user(), db.password(), leaseTtl, 2, "bench", dialect.sessionInitSql());
-          JdbcClusterStore benchStore = JdbcClusterStore.create(pool, url, true)) {
-        benchStore.initialize();
+      try (JdbcArbiter bench = InJvmMasters.benchArbiter(url, db.user(), db.password(), leaseTtl)) {
+        bench.initializeSchema();
         Ledger ledger = new Ledger();
         try (InJvmMasters fleet =
             new InJvmMasters(url, db.user(), db.password(), leaseTtl, ledger)
                 .maxMovesInFlight(maxMovesInFlight)) {
-          result = measure(fleet, ledger, benchStore, prefix);
+          result = measure(fleet, ledger, bench.clusterStore(), prefix);
         } finally {
-          InJvmMasters.deleteRows(pool, prefix);
+          InJvmMasters.deleteRows(bench.dataSource(), prefix);
         }
       }
       result.put("db", dialect.name() + (embedded != null ? " (embedded)" : ""));

@@ -8,7 +8,7 @@ import io.arbiter.events.EventLogConfig;
 import io.arbiter.examples.cli.DbOptions;
 import io.arbiter.examples.cli.DurationConverter;
 import io.arbiter.jdbc.Dialect;
-import io.arbiter.jdbc.JdbcEventStore;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.testkit.EmbeddedPostgresProcess;
 import io.arbiter.testkit.FaultProxy;
 import java.time.Duration;
@@ -72,11 +72,11 @@ public final class EvictBench implements Callable<Integer> {
   @Option(names = "--json", description = "End with one line of JSON with the figures.")
   boolean json;
 
-  /** One master: its link, store, log, cache, and when it applied each key. */
+  /** One master: its link, arbiter, log, cache, and when it applied each key. */
   private record Master(
       String name,
       FaultProxy proxy,
-      JdbcEventStore store,
+      JdbcArbiter arbiter,
       EventLog log,
       ClusterCache<String, String> cache,
       Map<String, Long> appliedAt) {}
@@ -99,8 +99,14 @@ public final class EvictBench implements Callable<Integer> {
     Map<String, Object> result = new LinkedHashMap<>();
     boolean ok;
     try {
-      try (JdbcEventStore admin =
-          JdbcEventStore.open(url, db.user(), db.password(), Duration.ofSeconds(10), 1)) {
+      try (JdbcArbiter admin =
+          JdbcArbiter.builder(url)
+              .credentials(db.user(), db.password())
+              .leaseTtl(Duration.ofSeconds(10))
+              .poolSize(1)
+              .heartbeatPoolSize(0)
+              .createSchema(true)
+              .build()) {
         admin.initializeSchema();
       }
       for (int i = 1; i <= masters; i++) {
@@ -218,7 +224,7 @@ public final class EvictBench implements Callable<Integer> {
       for (Master m : fleet) {
         closeQuietly(m.cache());
         closeQuietly(m.log());
-        closeQuietly(m.store());
+        closeQuietly(m.arbiter());
         closeQuietly(m.proxy());
       }
       if (embedded != null) {
@@ -249,9 +255,14 @@ public final class EvictBench implements Callable<Integer> {
   private Master startMaster(String name, String url, boolean proxied) throws Exception {
     FaultProxy proxy = proxied ? FaultProxy.forUrl(url) : null;
     String masterUrl = proxied ? proxy.jdbcUrl(url) : url;
-    JdbcEventStore store =
-        JdbcEventStore.open(masterUrl, db.user(), db.password(), Duration.ofSeconds(3), 3);
-    EventLog log = new EventLog(store, EventLogConfig.builder(name).build()).start();
+    // The event log without a cluster: it runs no member, so no heartbeat pool.
+    JdbcArbiter arbiter =
+        JdbcArbiter.builder(masterUrl)
+            .credentials(db.user(), db.password())
+            .poolSize(3)
+            .heartbeatPoolSize(0)
+            .build();
+    EventLog log = new EventLog(arbiter.eventStore(), EventLogConfig.builder(name).build()).start();
     ClusterCache<String, String> cache = ClusterCache.<String, String>builder(log, "bench").build();
     Map<String, Long> appliedAt = new ConcurrentHashMap<>();
     // Subscribed after the cache: runs once the cache has applied the eviction.
@@ -269,7 +280,7 @@ public final class EvictBench implements Callable<Integer> {
       }
       Thread.sleep(10);
     }
-    return new Master(name, proxy, store, log, cache, appliedAt);
+    return new Master(name, proxy, arbiter, log, cache, appliedAt);
   }
 
   /** Invalidates a new key every 1/rate s for {@code length}; returns the keys. */

@@ -7,8 +7,8 @@ import io.arbiter.examples.buildfarm.BuildFarmWorkload;
 import io.arbiter.examples.buildfarm.TickHistory;
 import io.arbiter.examples.cli.DbOptions;
 import io.arbiter.examples.cli.DurationConverter;
-import io.arbiter.jdbc.ArbiterDataSources;
 import io.arbiter.jdbc.Dialect;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.jdbc.JdbcClusterStore;
 import io.arbiter.testkit.EmbeddedPostgresProcess;
 import io.arbiter.testkit.process.ChildJvm;
@@ -96,14 +96,21 @@ public final class FailoverBench implements Callable<Integer> {
     int unrecovered = 0;
     List<TickHistory.Violation> violations;
     long accepted;
-    try (var hikari =
-            ArbiterDataSources.create(
-                url, db.user(), db.password(), Duration.ofSeconds(10), 3, "bench");
-        JdbcClusterStore store = JdbcClusterStore.create(hikari, url, true);
+    // The bench's own view of the database (status, ticks, clock): it runs no member, so no
+    // heartbeat pool; its timeouts are not the masters' lease.
+    try (JdbcArbiter bench =
+            JdbcArbiter.builder(url)
+                .credentials(db.user(), db.password())
+                .leaseTtl(Duration.ofSeconds(10))
+                .poolSize(3)
+                .heartbeatPoolSize(0)
+                .createSchema(true)
+                .build();
         MasterFleet fleet =
             new MasterFleet(Files.createTempDirectory("arbiter-bench-"), masterJvm())) {
-      pool = hikari;
-      store.initialize();
+      pool = bench.dataSource();
+      JdbcClusterStore store = bench.clusterStore();
+      bench.initializeSchema();
       BuildFarmWorkload.createTable(pool, dialect);
       List<String> args =
           new ArrayList<>(

@@ -4,9 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.arbiter.InvalidConfigException;
 import io.arbiter.examples.cli.DbOptions;
 import io.arbiter.examples.cli.DurationConverter;
-import io.arbiter.jdbc.ArbiterDataSources;
 import io.arbiter.jdbc.Dialect;
-import io.arbiter.jdbc.JdbcClusterStore;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.testkit.EmbeddedPostgresProcess;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -115,11 +114,8 @@ public final class IdleBench implements Callable<Integer> {
       result.put("peer_link", peerLink);
       result.put("event_log", eventLog);
       say("counting " + StatementCounter.COUNTED);
-      try (var pool =
-              ArbiterDataSources.create(
-                  url, db.user(), db.password(), leaseTtl, 2, "bench", dialect.sessionInitSql());
-          JdbcClusterStore benchStore = JdbcClusterStore.create(pool, url, true)) {
-        benchStore.initialize();
+      try (JdbcArbiter bench = InJvmMasters.benchArbiter(url, db.user(), db.password(), leaseTtl)) {
+        bench.initializeSchema();
         for (int size : sizes) {
           String prefix = "idl" + UUID.randomUUID().toString().substring(0, 6) + "-";
           try (InJvmMasters fleet =
@@ -132,7 +128,7 @@ public final class IdleBench implements Callable<Integer> {
             }
             allSettled &= run(fleet, prefix, size, result);
           } finally {
-            InJvmMasters.deleteRows(pool, prefix);
+            InJvmMasters.deleteRows(bench.dataSource(), prefix);
           }
         }
       }

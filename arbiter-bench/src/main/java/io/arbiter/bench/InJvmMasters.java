@@ -8,7 +8,7 @@ import io.arbiter.MemberId;
 import io.arbiter.balance.Assignment;
 import io.arbiter.jdbc.ArbiterDataSources;
 import io.arbiter.jdbc.Dialect;
-import io.arbiter.jdbc.JdbcClusterStore;
+import io.arbiter.jdbc.JdbcArbiter;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -21,32 +21,46 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Masters as {@link Cluster} instances in this JVM, each with its own small connection pool and
- * {@link JdbcClusterStore}, as separate processes would have. Every pool is wrapped in a {@link
- * StatementCounter}, so the statements of each master can be counted at the driver.
+ * Masters as {@link Cluster} instances in this JVM, each with its own small connection pools and
+ * {@link JdbcArbiter}, as separate processes would have. Every pool, the heartbeat's too, is
+ * wrapped in one {@link StatementCounter} per master, so the statements of each master are counted
+ * at the driver.
  */
 final class InJvmMasters implements AutoCloseable {
-  /** Lease, assignment and LISTEN threads each hold one connection at a time. */
-  static final int POOL_SIZE = 3;
+  /**
+   * The heartbeat's own pool, as {@code arbiter master} has it: a renewal never waits for a
+   * connection behind the assignment thread.
+   */
+  static final int HEARTBEAT_POOL_SIZE = JdbcArbiter.DEFAULT_HEARTBEAT_POOL_SIZE;
+
+  /** The rest of the lease thread's statements, the assignment and LISTEN threads. */
+  static final int POOL_SIZE = 2;
 
   /** With the event log: its LISTEN and its reader too, as `arbiter master` sizes its pool. */
-  static final int POOL_SIZE_WITH_EVENTS = ArbiterDataSources.DEFAULT_POOL_SIZE;
+  static final int POOL_SIZE_WITH_EVENTS = JdbcArbiter.DEFAULT_POOL_SIZE;
 
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(10);
 
-  /** One master: its cluster, its pool and its counter. */
+  /** One master: its cluster, its arbiter, its pools and its counter. */
   static final class Master {
     final String name;
     final Cluster cluster;
     final StatementCounter counter;
-    final HikariDataSource pool;
+    final JdbcArbiter arbiter;
+    final List<HikariDataSource> pools;
     private volatile long joinedNanos;
 
-    private Master(String name, Cluster cluster, StatementCounter counter, HikariDataSource pool) {
+    private Master(
+        String name,
+        Cluster cluster,
+        StatementCounter counter,
+        JdbcArbiter arbiter,
+        List<HikariDataSource> pools) {
       this.name = name;
       this.cluster = cluster;
       this.counter = counter;
-      this.pool = pool;
+      this.arbiter = arbiter;
+      this.pools = pools;
     }
 
     /** {@link System#nanoTime()} when it last joined (the listener's call), or 0. */
@@ -104,16 +118,28 @@ final class InJvmMasters implements AutoCloseable {
             eventLog ? POOL_SIZE_WITH_EVENTS : POOL_SIZE,
             name,
             dialect.sessionInitSql());
+    HikariDataSource heartbeatPool =
+        ArbiterDataSources.create(
+            url,
+            user,
+            password,
+            leaseTtl,
+            HEARTBEAT_POOL_SIZE,
+            name + "-heartbeat",
+            dialect.sessionInitSql());
     StatementCounter counter = new StatementCounter();
-    JdbcClusterStore store = JdbcClusterStore.create(counter.wrap(pool), url, true);
+    ClusterConfig config =
+        ClusterConfig.builder(name).leaseTtl(leaseTtl).maxMovesInFlight(maxMovesInFlight).build();
+    JdbcArbiter arbiter =
+        JdbcArbiter.builder(counter.wrap(pool))
+            .jdbcUrl(url)
+            .heartbeatDataSource(counter.wrap(heartbeatPool))
+            .clusterConfig(config)
+            .createSchema(true)
+            .build();
     Master[] self = new Master[1];
     Cluster.Builder builder =
-        Cluster.builder(
-                store,
-                ClusterConfig.builder(name)
-                    .leaseTtl(leaseTtl)
-                    .maxMovesInFlight(maxMovesInFlight)
-                    .build())
+        Cluster.builder(arbiter.clusterStore(), config)
             .listener(
                 new ClusterListener() {
                   @Override
@@ -122,7 +148,7 @@ final class InJvmMasters implements AutoCloseable {
                   }
                 });
     if (eventLog) {
-      builder.events(io.arbiter.jdbc.JdbcEventStore.create(store.dataSource(), store.dialect()));
+      builder.events(arbiter.eventStore());
     }
     if (peerSecret != null) {
       builder.peerLink(
@@ -136,7 +162,8 @@ final class InJvmMasters implements AutoCloseable {
     for (String s : services) {
       builder.service(s, service);
     }
-    Master master = new Master(name, builder.build(), counter, pool);
+    Master master =
+        new Master(name, builder.build(), counter, arbiter, List.of(pool, heartbeatPool));
     self[0] = master;
     synchronized (masters) {
       masters.add(master);
@@ -244,8 +271,9 @@ final class InJvmMasters implements AutoCloseable {
   }
 
   /**
-   * Closes every master at once (each stops its services and leaves), then the pools. Closing them
-   * one after another would make the others claim and start what each leaver gave up.
+   * Closes every master at once (each stops its services and leaves), then its arbiter and its
+   * pools. Closing them one after another would make the others claim and start what each leaver
+   * gave up.
    */
   @Override
   public void close() {
@@ -265,11 +293,27 @@ final class InJvmMasters implements AutoCloseable {
       }
     }
     for (Master m : all) {
-      m.pool.close();
+      m.arbiter.close(); // the pools are the caller's: the arbiter leaves them open
+      m.pools.forEach(HikariDataSource::close);
     }
     synchronized (masters) {
       masters.clear();
     }
+  }
+
+  /**
+   * The bench's own view of the database, apart from the masters' (and not counted): it creates the
+   * schema and reads and deletes the bench's rows. Two connections; it runs no member, so no
+   * heartbeat pool.
+   */
+  static JdbcArbiter benchArbiter(String url, String user, String password, Duration leaseTtl) {
+    return JdbcArbiter.builder(url)
+        .credentials(user, password)
+        .leaseTtl(leaseTtl)
+        .poolSize(2)
+        .heartbeatPoolSize(0)
+        .createSchema(true)
+        .build();
   }
 
   /**

@@ -1,11 +1,10 @@
 package io.arbiter.chaos;
 
-import com.zaxxer.hikari.HikariDataSource;
 import io.arbiter.ClusterStatus;
 import io.arbiter.examples.buildfarm.BuildFarmWorkload;
 import io.arbiter.examples.buildfarm.TickHistory;
-import io.arbiter.jdbc.ArbiterDataSources;
 import io.arbiter.jdbc.Dialect;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.jdbc.JdbcClusterStore;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -21,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import javax.sql.DataSource;
 
 /**
  * The harness's own view of the database, on a direct connection (no fault proxy): the cluster
@@ -28,7 +28,14 @@ import java.util.stream.Collectors;
  * their prefix), so runs sharing a server do not see each other.
  */
 final class ClusterProbe implements AutoCloseable {
-  private final HikariDataSource pool;
+  /** Sizes the pool's timeouts: the probe holds no lease, so this is not the masters' TTL. */
+  private static final Duration TIMEOUTS = Duration.ofSeconds(10);
+
+  /** The probe runs no member, so it has no heartbeat pool: these are all its connections. */
+  private static final int POOL_SIZE = 3;
+
+  private final JdbcArbiter arbiter;
+  private final DataSource pool;
   private final JdbcClusterStore store;
   private final Dialect dialect;
   private final String prefix;
@@ -36,10 +43,17 @@ final class ClusterProbe implements AutoCloseable {
   private volatile long dbClockOffsetMillis;
 
   ClusterProbe(String jdbcUrl, String user, String password, boolean createSchema, String prefix) {
-    this.pool =
-        ArbiterDataSources.create(jdbcUrl, user, password, Duration.ofSeconds(10), 3, "chaos");
-    this.store = JdbcClusterStore.create(pool, jdbcUrl, createSchema);
-    this.dialect = store.dialect();
+    this.arbiter =
+        JdbcArbiter.builder(jdbcUrl)
+            .credentials(user, password)
+            .leaseTtl(TIMEOUTS)
+            .poolSize(POOL_SIZE)
+            .heartbeatPoolSize(0)
+            .createSchema(createSchema)
+            .build();
+    this.pool = arbiter.dataSource();
+    this.store = arbiter.clusterStore();
+    this.dialect = arbiter.dialect();
     this.prefix = prefix;
   }
 
@@ -251,6 +265,6 @@ final class ClusterProbe implements AutoCloseable {
 
   @Override
   public void close() {
-    pool.close();
+    arbiter.close();
   }
 }

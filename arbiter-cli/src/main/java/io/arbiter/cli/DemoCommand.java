@@ -5,7 +5,7 @@ import io.arbiter.cli.runtime.MasterMain;
 import io.arbiter.cli.runtime.StatusView;
 import io.arbiter.examples.cli.DbOptions;
 import io.arbiter.examples.cli.DurationConverter;
-import io.arbiter.jdbc.JdbcClusterStore;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.testkit.EmbeddedPostgresProcess;
 import io.arbiter.testkit.process.ChildJvm;
 import io.arbiter.testkit.process.MasterFleet;
@@ -95,10 +95,12 @@ public final class DemoCommand implements Callable<Integer> {
       url = db.url("demo");
     }
     // Create the schema before the masters start, so the first status table is a real one.
-    try (JdbcClusterStore store =
-        JdbcClusterStore.open(
-            url, db.user(), db.password(), Duration.ofSeconds(3), db.createSchema())) {
-      store.initialize();
+    try (JdbcArbiter arbiter =
+        JdbcArbiter.builder(url)
+            .credentials(db.user(), db.password())
+            .createSchema(db.createSchema())
+            .build()) {
+      arbiter.initializeSchema();
     }
     ChildJvm masterJvm = masterJvm();
     MasterFleet fleet = new MasterFleet(logs, masterJvm);
@@ -166,14 +168,14 @@ public final class DemoCommand implements Callable<Integer> {
     System.out.println("Ctrl-C stops everything.\n");
 
     long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
-    try (JdbcClusterStore store =
-        JdbcClusterStore.open(url, db.user(), db.password(), Duration.ofSeconds(3), false)) {
+    try (JdbcArbiter arbiter =
+        JdbcArbiter.builder(url).credentials(db.user(), db.password()).build()) {
       while (System.nanoTime() - end < 0 && stopped.getCount() > 0) {
         try {
-          store.initialize();
+          arbiter.initializeSchema();
           System.out.println(
               "---- " + LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss")));
-          System.out.print(StatusView.table(StatusView.Snapshot.read(store, url), false));
+          System.out.print(StatusView.table(StatusView.Snapshot.read(arbiter), false));
         } catch (ArbiterException e) {
           System.out.println("(waiting for the masters: " + e.getMessage() + ")");
         }

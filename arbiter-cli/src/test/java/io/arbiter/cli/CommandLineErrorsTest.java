@@ -2,7 +2,7 @@ package io.arbiter.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.arbiter.jdbc.JdbcClusterStore;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.testkit.TestDatabases;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -87,9 +87,8 @@ class CommandLineErrorsTest {
   @Test
   void drainAndMoveNameWhatIsWrong() {
     String url = TestDatabases.embeddedPostgresUrl();
-    try (JdbcClusterStore store =
-        JdbcClusterStore.open(url, null, null, java.time.Duration.ofSeconds(3), true)) {
-      store.initialize();
+    try (JdbcArbiter arbiter = JdbcArbiter.builder(url).createSchema(true).build()) {
+      arbiter.initializeSchema();
     }
     Outcome drain = run("drain", "no-such-master", "--db", url);
     assertThat(drain.code()).isEqualTo(2);

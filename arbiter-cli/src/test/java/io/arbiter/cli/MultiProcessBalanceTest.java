@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.arbiter.ClusterAdmin;
 import io.arbiter.examples.buildfarm.BuildFarmWorkload;
 import io.arbiter.examples.buildfarm.TickHistory;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.jdbc.JdbcClusterStore;
 import io.arbiter.spi.ClusterFacts;
 import io.arbiter.testkit.TestDatabase;
@@ -50,18 +51,20 @@ class MultiProcessBalanceTest {
   private static final long MAX_TICK_GAP_MS = 2_500;
 
   private TestDatabase db;
+  private JdbcArbiter arbiter;
   private JdbcClusterStore store;
   private MasterFleet fleet;
 
   @BeforeEach
   void start() throws Exception {
     db = TestDatabases.fresh("embedded PostgreSQL", TestDatabases.embeddedPostgresUrl());
-    try (JdbcClusterStore setup =
-        JdbcClusterStore.open(db.jdbcUrl(), null, null, LEASE_TTL, true)) {
-      setup.initialize();
+    try (JdbcArbiter setup =
+        JdbcArbiter.builder(db.jdbcUrl()).leaseTtl(LEASE_TTL).createSchema(true).build()) {
+      setup.initializeSchema();
       BuildFarmWorkload.createTable(setup.dataSource(), setup.dialect());
     }
-    store = JdbcClusterStore.open(db.jdbcUrl(), null, null, LEASE_TTL, false);
+    arbiter = JdbcArbiter.builder(db.jdbcUrl()).leaseTtl(LEASE_TTL).build();
+    store = arbiter.clusterStore();
     fleet =
         new MasterFleet(
             Path.of("target", "multi-process-balance", db.name()).toAbsolutePath(),
@@ -96,8 +99,8 @@ class MultiProcessBalanceTest {
         fleet.close(); // stops every master process, also when the test failed
       }
     } finally {
-      if (store != null) {
-        store.close();
+      if (arbiter != null) {
+        arbiter.close();
       }
       if (db != null) {
         db.close();

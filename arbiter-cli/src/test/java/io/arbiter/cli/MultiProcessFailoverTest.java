@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.arbiter.ClusterStatus;
 import io.arbiter.examples.buildfarm.BuildFarmWorkload;
 import io.arbiter.examples.buildfarm.TickHistory;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.jdbc.JdbcClusterStore;
 import io.arbiter.testkit.TestDatabase;
 import io.arbiter.testkit.TestDatabases;
@@ -51,6 +52,7 @@ class MultiProcessFailoverTest {
   private static final Duration POLL = Duration.ofMillis(25);
 
   private static TestDatabase db;
+  private static JdbcArbiter arbiter;
   private static JdbcClusterStore store;
 
   @BeforeAll
@@ -60,19 +62,20 @@ class MultiProcessFailoverTest {
     // do: two masters creating them at the same moment on an empty database can collide
     // (PostgreSQL reports a duplicate pg_type entry and the loser fails for good), which is not
     // what these tests are about.
-    try (JdbcClusterStore setup =
-        JdbcClusterStore.open(db.jdbcUrl(), null, null, LEASE_TTL, true)) {
-      setup.initialize();
+    try (JdbcArbiter setup =
+        JdbcArbiter.builder(db.jdbcUrl()).leaseTtl(LEASE_TTL).createSchema(true).build()) {
+      setup.initializeSchema();
       BuildFarmWorkload.createTable(setup.dataSource(), setup.dialect());
     }
-    store = JdbcClusterStore.open(db.jdbcUrl(), null, null, LEASE_TTL, false);
+    arbiter = JdbcArbiter.builder(db.jdbcUrl()).leaseTtl(LEASE_TTL).build();
+    store = arbiter.clusterStore();
   }
 
   @AfterAll
   static void dropDatabase() {
     try {
-      if (store != null) {
-        store.close();
+      if (arbiter != null) {
+        arbiter.close();
       }
     } finally {
       if (db != null) {

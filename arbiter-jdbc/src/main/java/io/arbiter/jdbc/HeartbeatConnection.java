@@ -19,8 +19,8 @@ abstract class HeartbeatConnection implements AutoCloseable {
   public abstract void close();
 
   /**
-   * Each heartbeat takes a connection from {@code dataSource}: a pool of its own, or, for the
-   * deprecated factories, the store's shared pool as before.
+   * Each heartbeat takes a connection from {@code dataSource}: the heartbeat's own pool (made by
+   * {@link JdbcArbiter} or given to {@link JdbcArbiter.Builder#heartbeatDataSource}).
    */
   static HeartbeatConnection pooled(DataSource dataSource, String database) {
     Transactions transactions = new Transactions(dataSource, database);

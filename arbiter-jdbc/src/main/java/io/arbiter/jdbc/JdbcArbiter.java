@@ -227,7 +227,7 @@ public final class JdbcArbiter implements AutoCloseable {
     }
   }
 
-  // ---- for the deprecated factories: a store that closes the whole arbiter ----
+  // ---- for the stores' contract tests: a store that closes the whole arbiter with it ----
 
   JdbcClusterStore clusterStoreClosingAll() {
     return newClusterStore(List.of(this));

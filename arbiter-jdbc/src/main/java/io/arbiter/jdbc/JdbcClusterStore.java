@@ -51,7 +51,8 @@ public final class JdbcClusterStore implements ClusterStore {
   private final AtomicBoolean warnedTtl = new AtomicBoolean();
 
   /**
-   * @param leaseTtl the TTL the pools were sized for; null if unknown (a caller's pool)
+   * @param leaseTtl the TTL the arbiter was built for, which a joining member should use; null: not
+   *     checked
    * @param owned closed with the store, in order
    */
   JdbcClusterStore(
@@ -77,46 +78,6 @@ public final class JdbcClusterStore implements ClusterStore {
     this.claims = new ClaimSql(dialect, epoch);
     this.facts = new FactsSql(dialect);
     this.status = new StatusSql(dialect);
-  }
-
-  /**
-   * A store on a data source the caller owns (and closes); the heartbeat shares it, as it always
-   * did with this factory.
-   *
-   * @deprecated use {@code JdbcArbiter.builder(dataSource).jdbcUrl(jdbcUrl).createSchema(...)
-   *     .build().clusterStore()}, whose heartbeat has a connection of its own.
-   */
-  @Deprecated(forRemoval = true)
-  public static JdbcClusterStore create(
-      DataSource dataSource, String jdbcUrl, boolean createSchema) {
-    String database = JdbcArbiter.redact(jdbcUrl);
-    return new JdbcClusterStore(
-        dataSource,
-        HeartbeatConnection.pooled(dataSource, database),
-        Dialect.forUrl(jdbcUrl),
-        createSchema,
-        database,
-        null,
-        List.of());
-  }
-
-  /**
-   * A store with its own pools (the main one and the heartbeat's), sized and timed for {@code
-   * leaseTtl}; closed with it.
-   *
-   * @deprecated use {@code JdbcArbiter.builder(jdbcUrl).credentials(user, password)
-   *     .clusterConfig(config).createSchema(...).build()}, which says the TTL once and hands out
-   *     the event store, session store and fence over the same pools.
-   */
-  @Deprecated(forRemoval = true)
-  public static JdbcClusterStore open(
-      String jdbcUrl, String user, String password, Duration leaseTtl, boolean createSchema) {
-    return JdbcArbiter.builder(jdbcUrl)
-        .credentials(user, password)
-        .leaseTtl(leaseTtl)
-        .createSchema(createSchema)
-        .build()
-        .clusterStoreClosingAll();
   }
 
   public Dialect dialect() {

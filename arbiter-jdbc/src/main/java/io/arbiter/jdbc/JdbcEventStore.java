@@ -67,51 +67,6 @@ public final class JdbcEventStore implements EventStore {
     this.owned = List.copyOf(owned);
   }
 
-  /**
-   * A store on a data source the caller owns (the cluster's pool, say; the reader and, on
-   * PostgreSQL, the listener each hold one connection of it while they work), with the default
-   * payload limit of {@value EventLimits#DEFAULT_MAX_PAYLOAD_BYTES} bytes. The schema must be at
-   * version 2 (the cluster store creates it, or {@link #initializeSchema}).
-   *
-   * @deprecated use {@link JdbcArbiter#eventStore()}, which shares the cluster store's pool and
-   *     dialect.
-   */
-  @Deprecated(forRemoval = true)
-  public static JdbcEventStore create(DataSource dataSource, Dialect dialect) {
-    return create(dataSource, dialect, EventLimits.DEFAULT_MAX_PAYLOAD_BYTES);
-  }
-
-  /**
-   * As above with a payload limit of {@code maxPayloadBytes}.
-   *
-   * @deprecated use {@code JdbcArbiter.builder(...).maxEventPayloadBytes(n)} and {@link
-   *     JdbcArbiter#eventStore()}.
-   */
-  @Deprecated(forRemoval = true)
-  public static JdbcEventStore create(DataSource dataSource, Dialect dialect, int maxPayloadBytes) {
-    return new JdbcEventStore(
-        dataSource, dialect, maxPayloadBytes, dialect.name() + " database", List.of());
-  }
-
-  /**
-   * A store with a pool of its own ({@code poolSize} connections, timeouts from {@code timeout}),
-   * closed with the store. Used by benchmarks and tests that play several masters in one JVM.
-   *
-   * @deprecated use {@code JdbcArbiter.builder(jdbcUrl).credentials(user, password)
-   *     .leaseTtl(timeout).poolSize(poolSize).build()} and {@link JdbcArbiter#eventStore()}.
-   */
-  @Deprecated(forRemoval = true)
-  public static JdbcEventStore open(
-      String jdbcUrl, String user, String password, Duration timeout, int poolSize) {
-    return JdbcArbiter.builder(jdbcUrl)
-        .credentials(user, password)
-        .leaseTtl(timeout)
-        .poolSize(poolSize)
-        .heartbeatPoolSize(0)
-        .build()
-        .eventStoreClosingAll();
-  }
-
   /** Creates or upgrades the schema (all of Arbiter's tables), as the cluster store does. */
   public void initializeSchema() {
     schema.ensure(dataSource, true);

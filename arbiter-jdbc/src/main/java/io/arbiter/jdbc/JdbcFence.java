@@ -1,6 +1,5 @@
 package io.arbiter.jdbc;
 
-import io.arbiter.ClusterConfig;
 import io.arbiter.FencingToken;
 import io.arbiter.FencingTokenRejectedException;
 import io.arbiter.ServiceContext;
@@ -28,6 +27,9 @@ import javax.sql.DataSource;
  * }</pre>
  *
  * The same check as plain SQL, for code that manages its own transactions, is in the README.
+ *
+ * <p>Get one from {@link JdbcArbiter#fence()} (on Arbiter's pool) or {@link
+ * JdbcArbiter#fence(DataSource)} (on the application's own pool, to join its transactions).
  */
 public final class JdbcFence {
   /**
@@ -41,53 +43,16 @@ public final class JdbcFence {
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JdbcFence.class);
 
-  /**
-   * How long a fenced transaction may sit idle before the database ends it, for the deprecated
-   * constructors that are not told the lease TTL.
-   *
-   * @deprecated a fence from {@link JdbcArbiter#fence()} takes the lease TTL of the cluster's
-   *     config instead.
-   */
-  @Deprecated(forRemoval = true)
-  public static final Duration DEFAULT_IDLE_LIMIT = ClusterConfig.DEFAULT_LEASE_TTL;
-
   private final DataSource dataSource;
   private final Dialect.IdleTransactionLimit idleLimit;
   private final String lockGrant;
   private final String checkLease;
 
   /**
-   * A fence on {@code dataSource}, which must reach the database that holds the Arbiter tables.
-   *
-   * @deprecated use {@link JdbcArbiter#fence()} or {@link JdbcArbiter#fence(DataSource)}, which
-   *     bound idle fenced transactions by the cluster's lease TTL rather than the default one.
+   * The fence {@link JdbcArbiter} hands out. A fenced transaction that sits idle for {@code
+   * leaseTtl} is ended by the database, which frees its share lock: a master frozen in the middle
+   * of a fenced write must not block the claim of its successor.
    */
-  @Deprecated(forRemoval = true)
-  public JdbcFence(DataSource dataSource, String jdbcUrl) {
-    this(dataSource, Dialect.forUrl(jdbcUrl), DEFAULT_IDLE_LIMIT);
-  }
-
-  /**
-   * @deprecated use {@link JdbcArbiter#fence()} or {@link JdbcArbiter#fence(DataSource)}.
-   */
-  @Deprecated(forRemoval = true)
-  public JdbcFence(DataSource dataSource, Dialect dialect) {
-    this(dataSource, dialect, DEFAULT_IDLE_LIMIT);
-  }
-
-  /**
-   * @param idleLimit a fenced transaction that sits idle this long is ended by the database, which
-   *     frees its share lock: a master frozen in the middle of a fenced write must not block the
-   *     claim of its successor. Use the lease TTL.
-   * @deprecated use {@link JdbcArbiter#fence()} or {@link JdbcArbiter#fence(DataSource)}, which
-   *     take the idle limit from the cluster's lease TTL.
-   */
-  @Deprecated(forRemoval = true)
-  public JdbcFence(DataSource dataSource, Dialect dialect, Duration idleLimit) {
-    this(dataSource, dialect, dialect.idleTransactionLimit(idleLimit));
-  }
-
-  /** The fence {@link JdbcArbiter} hands out: idle transactions bounded by {@code leaseTtl}. */
   static JdbcFence bounded(DataSource dataSource, Dialect dialect, Duration leaseTtl) {
     return new JdbcFence(dataSource, dialect, dialect.idleTransactionLimit(leaseTtl));
   }

@@ -39,11 +39,6 @@ public final class JdbcPeerDirectory implements PeerDirectory {
             + " AS renewed_in_ms FROM arbiter_member";
   }
 
-  /** A directory on the store's own pool. */
-  public static JdbcPeerDirectory of(JdbcClusterStore store, String jdbcUrl) {
-    return new JdbcPeerDirectory(store.dataSource(), store.dialect(), jdbcUrl, Ticker.system());
-  }
-
   @Override
   public Snapshot snapshot() {
     // Stamped before the statement is sent: extrapolating from here errs towards less lease left.

@@ -56,46 +56,6 @@ public final class JdbcSessionStore implements SessionStore {
     this.owned = List.copyOf(owned);
   }
 
-  /**
-   * A store on a data source the caller owns (and closes), e.g. the pool a master already has. The
-   * dialect is chosen from {@code jdbcUrl}; the pool should use READ COMMITTED (see {@link
-   * ArbiterDataSources}).
-   *
-   * @param createSchema create or upgrade the schema when it is missing or older
-   * @deprecated use {@code JdbcArbiter.builder(dataSource).jdbcUrl(jdbcUrl).createSchema(...)
-   *     .build().sessionStore()}.
-   */
-  @Deprecated(forRemoval = true)
-  public static JdbcSessionStore create(
-      DataSource dataSource, String jdbcUrl, boolean createSchema) {
-    return new JdbcSessionStore(
-        dataSource, Dialect.forUrl(jdbcUrl), createSchema, JdbcArbiter.redact(jdbcUrl), List.of());
-  }
-
-  /**
-   * A store with its own pool of {@code poolSize} connections, closed with it. Web requests wait at
-   * most about a second for a connection.
-   *
-   * @deprecated use {@code JdbcArbiter.builder(jdbcUrl).credentials(user, password)
-   *     .poolSize(poolSize).createSchema(...).build().sessionStore()}.
-   */
-  @Deprecated(forRemoval = true)
-  public static JdbcSessionStore open(
-      String jdbcUrl, String user, String password, int poolSize, boolean createSchema) {
-    if (poolSize < 1) {
-      throw new InvalidConfigException("poolSize", poolSize, "must be at least 1");
-    }
-    return JdbcArbiter.builder(jdbcUrl)
-        .credentials(user, password)
-        // sets a 1 s connection timeout and a 3 s socket timeout, as this factory always did
-        .leaseTtl(Duration.ofSeconds(3))
-        .poolSize(poolSize)
-        .heartbeatPoolSize(0)
-        .createSchema(createSchema)
-        .build()
-        .sessionStoreClosingAll();
-  }
-
   @Override
   public void initialize() {
     schema.ensure(dataSource, createSchema);

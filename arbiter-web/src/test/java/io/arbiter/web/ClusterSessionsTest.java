@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.arbiter.InvalidConfigException;
-import io.arbiter.jdbc.JdbcSessionStore;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.sessions.ClusterSessions;
 import io.arbiter.sessions.InvalidSessionDataException;
 import io.arbiter.sessions.Session;
@@ -37,6 +37,7 @@ class ClusterSessionsTest {
 
   private final ManualTicker ticker = new ManualTicker();
   private final List<AutoCloseable> opened = new ArrayList<>();
+  private final List<JdbcArbiter> arbiters = new ArrayList<>();
 
   @BeforeAll
   static void createDatabase() {
@@ -53,16 +54,25 @@ class ClusterSessionsTest {
     for (AutoCloseable c : opened) {
       c.close();
     }
+    for (JdbcArbiter arbiter : arbiters) {
+      arbiter.close(); // after the sessions: their pools
+    }
     try (Connection c = db.connect();
         Statement st = c.createStatement()) {
       st.execute("DELETE FROM arbiter_session"); // purge counts must see only their own
     }
   }
 
+  /** A store on a pool of its own, as each master has; it runs no member, so no heartbeat pool. */
   private CountingSessionStore store() {
-    CountingSessionStore store =
-        new CountingSessionStore(JdbcSessionStore.open(db.jdbcUrl(), null, null, 10, true));
-    return store;
+    JdbcArbiter arbiter =
+        JdbcArbiter.builder(db.jdbcUrl())
+            .poolSize(10)
+            .heartbeatPoolSize(0)
+            .createSchema(true)
+            .build();
+    arbiters.add(arbiter);
+    return new CountingSessionStore(arbiter.sessionStore());
   }
 
   private ClusterSessions sessions(CountingSessionStore store, SessionConfig.Builder config) {

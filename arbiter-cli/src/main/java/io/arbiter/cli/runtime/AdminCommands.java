@@ -3,6 +3,7 @@ package io.arbiter.cli.runtime;
 import io.arbiter.ClusterAdmin;
 import io.arbiter.examples.cli.DbOptions;
 import io.arbiter.examples.cli.DurationConverter;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.jdbc.JdbcClusterStore;
 import io.arbiter.spi.ClusterFacts;
 import java.time.Duration;
@@ -37,9 +38,10 @@ public final class AdminCommands {
     @Override
     public Integer call() throws Exception {
       String url = db.url(name());
-      try (JdbcClusterStore store =
-          JdbcClusterStore.open(url, db.user(), db.password(), Duration.ofSeconds(3), false)) {
-        store.initialize();
+      try (JdbcArbiter arbiter =
+          JdbcArbiter.builder(url).credentials(db.user(), db.password()).build()) {
+        arbiter.initializeSchema(); // checks the schema exists and is a version we understand
+        JdbcClusterStore store = arbiter.clusterStore();
         ClusterAdmin admin = new ClusterAdmin(store);
         long start = System.nanoTime();
         request(admin);

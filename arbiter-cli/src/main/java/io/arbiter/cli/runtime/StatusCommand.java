@@ -1,8 +1,7 @@
 package io.arbiter.cli.runtime;
 
 import io.arbiter.examples.cli.DbOptions;
-import io.arbiter.jdbc.JdbcClusterStore;
-import java.time.Duration;
+import io.arbiter.jdbc.JdbcArbiter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,10 +21,10 @@ public final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     String url = db.url("status");
-    try (JdbcClusterStore store =
-        JdbcClusterStore.open(url, db.user(), db.password(), Duration.ofSeconds(3), false)) {
-      store.initialize(); // checks the schema exists and is a version we understand
-      StatusView.Snapshot snapshot = StatusView.Snapshot.read(store, url);
+    try (JdbcArbiter arbiter =
+        JdbcArbiter.builder(url).credentials(db.user(), db.password()).build()) {
+      arbiter.initializeSchema(); // checks the schema exists and is a version we understand
+      StatusView.Snapshot snapshot = StatusView.Snapshot.read(arbiter);
       System.out.println(json ? StatusView.json(snapshot) : StatusView.table(snapshot, true));
     }
     return 0;

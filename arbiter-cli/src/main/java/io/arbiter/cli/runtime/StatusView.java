@@ -4,9 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.arbiter.ClusterStatus;
 import io.arbiter.balance.Assignment;
 import io.arbiter.events.ConsumerPosition;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.jdbc.JdbcClusterStore;
-import io.arbiter.jdbc.JdbcEventStore;
-import io.arbiter.jdbc.JdbcPeerDirectory;
 import io.arbiter.spi.ClusterFacts;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -37,12 +36,13 @@ public final class StatusView {
       ClusterFacts facts,
       Map<String, String> peerViews,
       List<ConsumerPosition> eventPositions) {
-    public static Snapshot read(JdbcClusterStore store, String jdbcUrl) {
+    public static Snapshot read(JdbcArbiter arbiter) {
+      JdbcClusterStore store = arbiter.clusterStore();
       return new Snapshot(
           store.status(),
           store.facts(),
-          JdbcPeerDirectory.of(store, jdbcUrl).publishedViews(),
-          JdbcEventStore.create(store.dataSource(), store.dialect()).positions());
+          arbiter.peerDirectory().publishedViews(),
+          arbiter.eventStore().positions());
     }
   }
 

@@ -10,8 +10,7 @@ import io.arbiter.ClusterAdmin;
 import io.arbiter.ClusterConfig;
 import io.arbiter.balance.Placement;
 import io.arbiter.balance.ServiceSpec;
-import io.arbiter.jdbc.JdbcClusterStore;
-import io.arbiter.jdbc.JdbcEventStore;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.peer.PeerLinkConfig;
 import io.arbiter.testkit.RecordingService;
 import io.arbiter.testkit.TestDatabase;
@@ -53,12 +52,11 @@ class StatusViewTest {
     Cluster builder = master("builder-1", Set.of("builder"));
     assertThat(web.awaitActive(Duration.ofSeconds(10))).isTrue();
     assertThat(builder.awaitActive(Duration.ofSeconds(10))).isTrue();
-    JdbcClusterStore admin =
-        closeLater(JdbcClusterStore.open(db.jdbcUrl(), null, null, TTL, false));
+    JdbcArbiter admin = closeLater(JdbcArbiter.builder(db.jdbcUrl()).leaseTtl(TTL).build());
     await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> web.runningServices().contains("force-scheduler"));
-    new ClusterAdmin(admin).drain("builder-1");
+    new ClusterAdmin(admin.clusterStore()).drain("builder-1");
     await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> builder.runningServices().isEmpty() && web.runningServices().size() == 4);
@@ -70,13 +68,13 @@ class StatusViewTest {
         .atMost(Duration.ofSeconds(15))
         .untilAsserted(
             () -> {
-              StatusView.Snapshot s = StatusView.Snapshot.read(admin, db.jdbcUrl());
+              StatusView.Snapshot s = StatusView.Snapshot.read(admin);
               assertThat(s.peerViews().get("web-1")).contains("builder-1#1=alive");
               assertThat(s.eventPositions())
                   .anySatisfy(p -> assertThat(p.member()).isEqualTo("builder-1"));
               assertThat(s.eventPositions()).allSatisfy(p -> assertThat(p.lag()).isZero());
             });
-    StatusView.Snapshot snapshot = StatusView.Snapshot.read(admin, db.jdbcUrl());
+    StatusView.Snapshot snapshot = StatusView.Snapshot.read(admin);
     String table = StatusView.table(snapshot, true);
 
     assertThat(table)
@@ -102,12 +100,15 @@ class StatusViewTest {
   }
 
   private Cluster master(String name, Set<String> tags) {
-    JdbcClusterStore store = closeLater(JdbcClusterStore.open(db.jdbcUrl(), null, null, TTL, true));
+    ClusterConfig config =
+        ClusterConfig.builder(name).leaseTtl(TTL).tags(List.copyOf(tags)).build();
+    JdbcArbiter arbiter =
+        closeLater(
+            JdbcArbiter.builder(db.jdbcUrl()).clusterConfig(config).createSchema(true).build());
     Cluster.Builder b =
-        Cluster.builder(
-                store, ClusterConfig.builder(name).leaseTtl(TTL).tags(List.copyOf(tags)).build())
+        Cluster.builder(arbiter.clusterStore(), config)
             .peerLink(PeerLinkConfig.builder(SECRET).bindHost("127.0.0.1").build())
-            .events(JdbcEventStore.create(store.dataSource(), store.dialect()));
+            .events(arbiter.eventStore());
     for (String s : List.of("svc-1", "svc-2", "svc-3")) {
       b.service(s, new RecordingService(ledger));
     }

@@ -13,8 +13,8 @@ import io.arbiter.examples.cli.DbOptions;
 import io.arbiter.examples.web.DemoWeb;
 import io.arbiter.jdbc.ArbiterDataSources;
 import io.arbiter.jdbc.Dialect;
-import io.arbiter.jdbc.JdbcClusterStore;
-import io.arbiter.jdbc.JdbcEventStore;
+import io.arbiter.jdbc.JdbcArbiter;
+import io.arbiter.jdbc.JdbcFence;
 import io.arbiter.peer.PeerLinkConfig;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -118,9 +118,14 @@ public final class BuildFarmMaster {
     ParentWatch.startFromSystemProperty(name);
     DbOptions db = options.db;
     String url = db.url("master");
-    Dialect dialect = Dialect.forUrl(url);
-    JdbcClusterStore store =
-        JdbcClusterStore.open(url, db.user(), db.password(), options.leaseTtl, db.createSchema());
+    JdbcArbiter arbiter =
+        JdbcArbiter.builder(url)
+            .credentials(db.user(), db.password())
+            .clusterConfig(config)
+            .createSchema(db.createSchema())
+            .build();
+    Dialect dialect = arbiter.dialect();
+    // The workload's own pool: its fenced ticks and the demo's tables, apart from Arbiter's.
     HikariDataSource workloadPool =
         ArbiterDataSources.create(
             url,
@@ -132,9 +137,9 @@ public final class BuildFarmMaster {
     AtomicLong accepted = new AtomicLong();
     AtomicLong rejected = new AtomicLong();
     Cluster.Builder builder =
-        Cluster.builder(store, config)
+        Cluster.builder(arbiter.clusterStore(), config)
             .listener(listener)
-            .events(JdbcEventStore.create(store.dataSource(), store.dialect()));
+            .events(arbiter.eventStore());
     if (options.peerSecret != null && !options.peerSecret.isEmpty()) {
       try {
         builder.peerLink(
@@ -152,12 +157,14 @@ public final class BuildFarmMaster {
       builder.clock(clock);
     }
     TickingService.TableOnce table = new TickingService.TableOnce();
+    JdbcFence fence = arbiter.fence(workloadPool);
     for (String service : BuildFarmWorkload.serviceNames(options.servicePrefix, options.services)) {
       builder.service(
           service,
           new TickingService(
               workloadPool,
               dialect,
+              fence,
               table,
               options.tick,
               options.work,
@@ -193,7 +200,7 @@ public final class BuildFarmMaster {
                     web.close();
                   }
                   cluster.close();
-                  store.close();
+                  arbiter.close();
                   workloadPool.close();
                   for (AutoCloseable c : closeAtStop) {
                     try {

@@ -48,9 +48,14 @@ public final class TickingService implements ClusteredService {
     }
   }
 
+  /**
+   * @param dataSource where the tick table is created
+   * @param fence the fence of the ticks' writes ({@code arbiter.fence(dataSource)})
+   */
   public TickingService(
       DataSource dataSource,
       Dialect dialect,
+      JdbcFence fence,
       TableOnce table,
       Duration interval,
       Duration work,
@@ -62,7 +67,7 @@ public final class TickingService implements ClusteredService {
     this.observer = observer;
     this.dataSource = dataSource;
     this.dialect = dialect;
-    this.fence = new JdbcFence(dataSource, dialect);
+    this.fence = fence;
     this.interval = interval;
     this.accepted = accepted;
     this.rejected = rejected;

@@ -6,8 +6,7 @@ import io.arbiter.ClusterConfig;
 import io.arbiter.events.ClusterCache;
 import io.arbiter.jdbc.ArbiterDataSources;
 import io.arbiter.jdbc.Dialect;
-import io.arbiter.jdbc.JdbcClusterStore;
-import io.arbiter.jdbc.JdbcEventStore;
+import io.arbiter.jdbc.JdbcArbiter;
 import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -42,16 +41,21 @@ public final class EventLogCacheMain {
 
   /** Runs the example against the database at {@code jdbcUrl}, telling {@code out} what happens. */
   public static void run(String jdbcUrl, PrintStream out) throws Exception {
-    try (JdbcClusterStore storeA = JdbcClusterStore.open(jdbcUrl, null, null, LEASE_TTL, true);
-        JdbcClusterStore storeB = JdbcClusterStore.open(jdbcUrl, null, null, LEASE_TTL, true);
+    ClusterConfig configA = ClusterConfig.builder("cache-a").leaseTtl(LEASE_TTL).build();
+    ClusterConfig configB = ClusterConfig.builder("cache-b").leaseTtl(LEASE_TTL).build();
+    try (JdbcArbiter arbiterA =
+            JdbcArbiter.builder(jdbcUrl).clusterConfig(configA).createSchema(true).build();
+        JdbcArbiter arbiterB =
+            JdbcArbiter.builder(jdbcUrl).clusterConfig(configB).createSchema(true).build();
+        // The application's own pool: its table, its changes and the evictions that go with them.
         HikariDataSource app =
             ArbiterDataSources.create(jdbcUrl, null, null, LEASE_TTL, 4, "example-app")) {
-      Dialect dialect = storeA.dialect();
+      Dialect dialect = arbiterA.dialect();
       createTable(app, dialect);
       write(app, dialect, "42", "running");
 
-      Cluster a = master(storeA, "cache-a");
-      Cluster b = master(storeB, "cache-b");
+      Cluster a = master(arbiterA, configA);
+      Cluster b = master(arbiterB, configB);
       try {
         ClusterCache<String, String> cacheA =
             ClusterCache.<String, String>builder(a.events().orElseThrow(), "build-status").build();
@@ -90,14 +94,13 @@ public final class EventLogCacheMain {
     }
   }
 
-  private static Cluster master(JdbcClusterStore store, String name) throws InterruptedException {
+  private static Cluster master(JdbcArbiter arbiter, ClusterConfig config)
+      throws InterruptedException {
     Cluster c =
-        Cluster.builder(store, ClusterConfig.builder(name).leaseTtl(LEASE_TTL).build())
-            .events(JdbcEventStore.create(store.dataSource(), store.dialect()))
-            .build();
+        Cluster.builder(arbiter.clusterStore(), config).events(arbiter.eventStore()).build();
     c.start();
     if (!c.awaitActive(Duration.ofSeconds(30))) {
-      throw new IllegalStateException(name + " did not join within 30 s");
+      throw new IllegalStateException(config.memberName() + " did not join within 30 s");
     }
     return c;
   }

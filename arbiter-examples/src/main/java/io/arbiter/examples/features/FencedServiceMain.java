@@ -8,7 +8,7 @@ import io.arbiter.FencingTokenRejectedException;
 import io.arbiter.ServiceContext;
 import io.arbiter.jdbc.ArbiterDataSources;
 import io.arbiter.jdbc.Dialect;
-import io.arbiter.jdbc.JdbcClusterStore;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.jdbc.JdbcFence;
 import java.io.PrintStream;
 import java.sql.Connection;
@@ -47,29 +47,31 @@ public final class FencedServiceMain {
 
   /** Runs the example against the database at {@code jdbcUrl}, telling {@code out} what happens. */
   public static void run(String jdbcUrl, PrintStream out) throws Exception {
-    try (JdbcClusterStore store1 = JdbcClusterStore.open(jdbcUrl, null, null, LEASE_TTL, true);
-        JdbcClusterStore store2 = JdbcClusterStore.open(jdbcUrl, null, null, LEASE_TTL, true);
+    ClusterConfig config1 = ClusterConfig.builder("example-1").leaseTtl(LEASE_TTL).build();
+    ClusterConfig config2 = ClusterConfig.builder("example-2").leaseTtl(LEASE_TTL).build();
+    try (JdbcArbiter arbiter1 =
+            JdbcArbiter.builder(jdbcUrl).clusterConfig(config1).createSchema(true).build();
+        JdbcArbiter arbiter2 =
+            JdbcArbiter.builder(jdbcUrl).clusterConfig(config2).createSchema(true).build();
+        // The application's own pool: its table and its fenced writes.
         HikariDataSource app =
             ArbiterDataSources.create(jdbcUrl, null, null, LEASE_TTL, 4, "example-app")) {
-      Dialect dialect = store1.dialect();
+      Dialect dialect = arbiter1.dialect();
       createTable(app, dialect);
-      JdbcFence fence = new JdbcFence(app, dialect);
 
-      ReportWriter onFirst = new ReportWriter(fence);
+      // Fences on the application's pool, so that a fenced write joins its transactions.
+      JdbcFence fenceOnFirst = arbiter1.fence(app);
+      ReportWriter onFirst = new ReportWriter(fenceOnFirst);
       Cluster first =
-          Cluster.builder(store1, ClusterConfig.builder("example-1").leaseTtl(LEASE_TTL).build())
-              .service(SERVICE, onFirst)
-              .build();
+          Cluster.builder(arbiter1.clusterStore(), config1).service(SERVICE, onFirst).build();
       first.start();
       ServiceContext old = onFirst.awaitStarted();
       onFirst.writeRow();
       out.printf("%s runs %s with token %d%n", old.member(), SERVICE, old.token().value());
 
-      ReportWriter onSecond = new ReportWriter(fence);
+      ReportWriter onSecond = new ReportWriter(arbiter2.fence(app));
       Cluster second =
-          Cluster.builder(store2, ClusterConfig.builder("example-2").leaseTtl(LEASE_TTL).build())
-              .service(SERVICE, onSecond)
-              .build();
+          Cluster.builder(arbiter2.clusterStore(), config2).service(SERVICE, onSecond).build();
       second.start();
       first.close(); // a clean stop: the service moves to example-2 at once
       ServiceContext now = onSecond.awaitStarted();
@@ -77,12 +79,12 @@ public final class FencedServiceMain {
       out.printf("%s took %s over with token %d%n", now.member(), SERVICE, now.token().value());
 
       // A write that still carries the old token (as from a master that froze in the middle of its
-      // work) is refused. Here it runs its own transaction and checks the token in it, as code
-      // that does not go through JdbcFence.write does.
+      // work on example-1) is refused. Here it runs its own transaction and checks the token in
+      // it, as code that does not go through JdbcFence.write does.
       try (Connection c = app.getConnection()) {
         c.setAutoCommit(false);
         try {
-          fence.check(c, old.token());
+          fenceOnFirst.check(c, old.token());
           insertRow(c, old);
           c.commit();
           out.println("stale write accepted (this must not happen)");

@@ -1,6 +1,6 @@
 package io.arbiter.examples.features;
 
-import io.arbiter.jdbc.JdbcSessionStore;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.sessions.ClusterSessions;
 import io.arbiter.sessions.Session;
 import io.arbiter.sessions.SessionConfig;
@@ -32,12 +32,12 @@ public final class SharedSessionsMain {
 
   /** Runs the example against the database at {@code jdbcUrl}, telling {@code out} what happens. */
   public static void run(String jdbcUrl, PrintStream out) throws InterruptedException {
-    try (ClusterSessions a =
-            ClusterSessions.create(
-                JdbcSessionStore.open(jdbcUrl, null, null, 2, true), SessionConfig.defaults());
+    try (JdbcArbiter arbiterA = sessionsOnly(jdbcUrl);
+        JdbcArbiter arbiterB = sessionsOnly(jdbcUrl);
+        ClusterSessions a =
+            ClusterSessions.create(arbiterA.sessionStore(), SessionConfig.defaults());
         ClusterSessions b =
-            ClusterSessions.create(
-                JdbcSessionStore.open(jdbcUrl, null, null, 2, true), SessionConfig.defaults())) {
+            ClusterSessions.create(arbiterB.sessionStore(), SessionConfig.defaults())) {
       Session login = a.login("alice", Map.of("theme", "dark"));
       out.printf("alice logs in on master a: %s%n", login);
 
@@ -62,5 +62,13 @@ public final class SharedSessionsMain {
           (System.nanoTime() - loggedOut) / 1_000_000,
           bound.toMillis());
     }
+  }
+
+  /**
+   * Arbiter for a web server that only keeps sessions: it runs no member, so it needs no heartbeat
+   * pool, and two connections serve this example.
+   */
+  private static JdbcArbiter sessionsOnly(String jdbcUrl) {
+    return JdbcArbiter.builder(jdbcUrl).poolSize(2).heartbeatPoolSize(0).createSchema(true).build();
   }
 }

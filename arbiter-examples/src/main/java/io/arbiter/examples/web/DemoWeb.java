@@ -4,7 +4,7 @@ import io.arbiter.events.ClusterCache;
 import io.arbiter.events.EventLog;
 import io.arbiter.examples.cli.DbOptions;
 import io.arbiter.jdbc.Dialect;
-import io.arbiter.jdbc.JdbcSessionStore;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.sessions.ClusterSessions;
 import io.arbiter.sessions.SessionConfig;
 import io.arbiter.web.ArbiterSessionHandler;
@@ -38,10 +38,15 @@ public final class DemoWeb implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(DemoWeb.class);
 
+  /** Connections of the web sessions' own pool. */
+  static final int SESSION_POOL_SIZE = 4;
+
+  private final JdbcArbiter sessionsArbiter;
   private final ClusterSessions sessions;
   private final WebServer server;
 
-  private DemoWeb(ClusterSessions sessions, WebServer server) {
+  private DemoWeb(JdbcArbiter sessionsArbiter, ClusterSessions sessions, WebServer server) {
+    this.sessionsArbiter = sessionsArbiter;
     this.sessions = sessions;
     this.server = server;
   }
@@ -55,10 +60,18 @@ public final class DemoWeb implements AutoCloseable {
       Optional<EventLog> events,
       DataSource data,
       Dialect dialect) {
+    // A pool of its own, so that web traffic never waits behind the master's: the default lease
+    // TTL sets its timeouts (a request waits at most about a second for a connection), and it runs
+    // no member, so it has no heartbeat pool.
+    JdbcArbiter sessionsArbiter =
+        JdbcArbiter.builder(url)
+            .credentials(db.user(), db.password())
+            .poolSize(SESSION_POOL_SIZE)
+            .heartbeatPoolSize(0)
+            .createSchema(db.createSchema())
+            .build();
     ClusterSessions sessions =
-        ClusterSessions.create(
-            JdbcSessionStore.open(url, db.user(), db.password(), 4, db.createSchema()),
-            SessionConfig.defaults());
+        ClusterSessions.create(sessionsArbiter.sessionStore(), SessionConfig.defaults());
     sessions.startPurging();
     Optional<ClusterCache<String, String>> cache =
         events.map(log -> ClusterCache.<String, String>builder(log, "build-status").build());
@@ -73,7 +86,7 @@ public final class DemoWeb implements AutoCloseable {
             + " /builds/ID)",
         master,
         server.baseUrl());
-    return new DemoWeb(sessions, server);
+    return new DemoWeb(sessionsArbiter, sessions, server);
   }
 
   private static void buildRoutes(
@@ -178,5 +191,6 @@ public final class DemoWeb implements AutoCloseable {
   public void close() {
     server.close();
     sessions.close();
+    sessionsArbiter.close();
   }
 }

@@ -2,7 +2,7 @@ package io.arbiter.examples.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.arbiter.jdbc.JdbcSessionStore;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.sessions.ClusterSessions;
 import io.arbiter.sessions.SessionConfig;
 import io.arbiter.sessions.SessionIds;
@@ -39,6 +39,8 @@ abstract class CrossMasterWebContract {
       Pattern.compile("(?i)^" + SessionConfig.DEFAULT_COOKIE_NAME + "=([^;]*)(.*)$");
 
   private TestDatabase db;
+  private JdbcArbiter arbiterA;
+  private JdbcArbiter arbiterB;
   private ClusterSessions sessionsA;
   private ClusterSessions sessionsB;
   private WebServer a;
@@ -52,8 +54,10 @@ abstract class CrossMasterWebContract {
   @BeforeAll
   void startMasters() {
     db = database();
-    sessionsA = sessions();
-    sessionsB = sessions();
+    arbiterA = sessionsOnly();
+    arbiterB = sessionsOnly();
+    sessionsA = ClusterSessions.create(arbiterA.sessionStore(), SessionConfig.defaults());
+    sessionsB = ClusterSessions.create(arbiterB.sessionStore(), SessionConfig.defaults());
     a =
         DemoWebApp.start(
             0,
@@ -69,14 +73,18 @@ abstract class CrossMasterWebContract {
     b = DemoWebApp.start(0, sessionsB, "b", null);
   }
 
-  private ClusterSessions sessions() {
-    return ClusterSessions.create(
-        JdbcSessionStore.open(db.jdbcUrl(), null, null, 4, true), SessionConfig.defaults());
+  /** Each master's own pool of 4; a web app runs no member, so no heartbeat pool. */
+  private JdbcArbiter sessionsOnly() {
+    return JdbcArbiter.builder(db.jdbcUrl())
+        .poolSize(4)
+        .heartbeatPoolSize(0)
+        .createSchema(true)
+        .build();
   }
 
   @AfterAll
   void stopMasters() {
-    for (AutoCloseable c : new AutoCloseable[] {a, b, sessionsA, sessionsB}) {
+    for (AutoCloseable c : new AutoCloseable[] {a, b, sessionsA, sessionsB, arbiterA, arbiterB}) {
       try {
         if (c != null) {
           c.close();

@@ -2,7 +2,7 @@ package io.arbiter.examples.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.arbiter.jdbc.JdbcSessionStore;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.sessions.ClusterSessions;
 import io.arbiter.sessions.SessionConfig;
 import io.arbiter.testkit.CountingSessionStore;
@@ -25,9 +25,14 @@ class SessionCostTest {
   @Test
   void aBurstOfRequestsCostsOneReadPerStalenessBoundAndNoWrites() throws Exception {
     HttpClient http = HttpClient.newHttpClient();
-    try (TestDatabase db = TestDatabases.embeddedPostgres()) {
-      CountingSessionStore store =
-          new CountingSessionStore(JdbcSessionStore.open(db.jdbcUrl(), null, null, 4, true));
+    try (TestDatabase db = TestDatabases.embeddedPostgres();
+        JdbcArbiter arbiter =
+            JdbcArbiter.builder(db.jdbcUrl())
+                .poolSize(4)
+                .heartbeatPoolSize(0)
+                .createSchema(true)
+                .build()) {
+      CountingSessionStore store = new CountingSessionStore(arbiter.sessionStore());
       try (ClusterSessions sessions = ClusterSessions.create(store, SessionConfig.defaults());
           WebServer web = DemoWebApp.start(0, sessions, "solo", null)) {
         String cookie = sessions.login("frank").id();

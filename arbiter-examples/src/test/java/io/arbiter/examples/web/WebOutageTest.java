@@ -2,7 +2,7 @@ package io.arbiter.examples.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.arbiter.jdbc.JdbcSessionStore;
+import io.arbiter.jdbc.JdbcArbiter;
 import io.arbiter.sessions.ClusterSessions;
 import io.arbiter.sessions.SessionConfig;
 import io.arbiter.testkit.FaultProxy;
@@ -28,10 +28,9 @@ class WebOutageTest {
   void withoutTheDatabaseSessionRoutesAnswer503AndRecover() throws Exception {
     try (TestDatabase db = TestDatabases.embeddedPostgres();
         FaultProxy proxy = FaultProxy.forUrl(db.jdbcUrl());
+        JdbcArbiter arbiter = sessionsOnly(proxy.jdbcUrl(db.jdbcUrl()));
         ClusterSessions sessions =
-            ClusterSessions.create(
-                JdbcSessionStore.open(proxy.jdbcUrl(db.jdbcUrl()), null, null, 2, true),
-                SessionConfig.defaults());
+            ClusterSessions.create(arbiter.sessionStore(), SessionConfig.defaults());
         WebServer web = DemoWebApp.start(0, sessions, "solo", null)) {
       String cookie = sessions.login("erin").id();
       assertThat(whoami(web, cookie).statusCode()).isEqualTo(200);
@@ -56,10 +55,9 @@ class WebOutageTest {
     try (TestDatabase db = TestDatabases.embeddedPostgres();
         FaultProxy proxy = FaultProxy.forUrl(db.jdbcUrl())) {
       proxy.mode(FaultProxy.Mode.RESET);
-      try (ClusterSessions sessions =
-              ClusterSessions.create(
-                  JdbcSessionStore.open(proxy.jdbcUrl(db.jdbcUrl()), null, null, 2, true),
-                  SessionConfig.defaults());
+      try (JdbcArbiter arbiter = sessionsOnly(proxy.jdbcUrl(db.jdbcUrl()));
+          ClusterSessions sessions =
+              ClusterSessions.create(arbiter.sessionStore(), SessionConfig.defaults());
           WebServer web = DemoWebApp.start(0, sessions, "early", null)) {
         assertThat(get(web, "/healthz").statusCode()).isEqualTo(200);
         assertThat(login(web).statusCode()).isEqualTo(503);
@@ -70,6 +68,11 @@ class WebOutageTest {
             .until(() -> login(web).statusCode() == 200); // the schema is created on first use
       }
     }
+  }
+
+  /** A web app's pool of 2 (it runs no member, so no heartbeat pool). */
+  private static JdbcArbiter sessionsOnly(String jdbcUrl) {
+    return JdbcArbiter.builder(jdbcUrl).poolSize(2).heartbeatPoolSize(0).createSchema(true).build();
   }
 
   private HttpResponse<String> login(WebServer web) throws Exception {
