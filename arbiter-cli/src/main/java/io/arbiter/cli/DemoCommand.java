@@ -169,7 +169,10 @@ public final class DemoCommand implements Callable<Integer> {
 
     long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
     try (JdbcArbiter arbiter =
-        JdbcArbiter.builder(url).credentials(db.user(), db.password()).build()) {
+        JdbcArbiter.builder(url)
+            .credentials(db.user(), db.password())
+            .heartbeatPoolSize(0) // a tool renews no lease
+            .build()) {
       while (System.nanoTime() - end < 0 && stopped.getCount() > 0) {
         try {
           arbiter.initializeSchema();

@@ -13,13 +13,6 @@ import java.time.Duration;
  * statement sees what has committed before it, which the claim and fencing SQL rely on.
  */
 public final class ArbiterDataSources {
-  /**
-   * Connections for the lease and assignment threads, the change listener, the event log (its
-   * listener and its reader) and a spare for status queries, in one pool. {@link JdbcArbiter} makes
-   * a pool of {@link JdbcArbiter#DEFAULT_POOL_SIZE} and gives the heartbeat a pool of its own.
-   */
-  public static final int DEFAULT_POOL_SIZE = 6;
-
   private ArbiterDataSources() {}
 
   /** Checks that a JDBC URL names a database Arbiter supports. */

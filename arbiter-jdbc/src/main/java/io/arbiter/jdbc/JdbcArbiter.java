@@ -251,7 +251,8 @@ public final class JdbcArbiter implements AutoCloseable {
   }
 
   private JdbcEventStore newEventStore(List<AutoCloseable> owned) {
-    return new JdbcEventStore(dataSource, dialect, maxEventPayloadBytes, database, owned);
+    return new JdbcEventStore(
+        dataSource, dialect, maxEventPayloadBytes, createSchema, database, owned);
   }
 
   private JdbcSessionStore newSessionStore(List<AutoCloseable> owned) {

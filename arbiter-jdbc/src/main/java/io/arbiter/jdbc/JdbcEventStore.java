@@ -46,6 +46,7 @@ public final class JdbcEventStore implements EventStore {
   private final String database;
   private final Transactions transactions;
   private final SchemaMigrations schema;
+  private final boolean createSchema;
   private final List<AutoCloseable> owned;
 
   /**
@@ -55,21 +56,26 @@ public final class JdbcEventStore implements EventStore {
       DataSource dataSource,
       Dialect dialect,
       int maxPayloadBytes,
+      boolean createSchema,
       String database,
       List<AutoCloseable> owned) {
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.sql = new EventSql(dialect);
     this.maxPayloadBytes = EventLimits.validateMaxPayloadBytes(maxPayloadBytes);
+    this.createSchema = createSchema;
     this.database = database;
     this.transactions = new Transactions(dataSource, database);
     this.schema = new SchemaMigrations(dialect, database);
     this.owned = List.copyOf(owned);
   }
 
-  /** Creates or upgrades the schema (all of Arbiter's tables), as the cluster store does. */
+  /**
+   * Checks the schema (all of Arbiter's tables), and creates or upgrades it when the builder
+   * allowed it ({@code JdbcArbiter.Builder.createSchema}), as the cluster store does.
+   */
   public void initializeSchema() {
-    schema.ensure(dataSource, true);
+    schema.ensure(dataSource, createSchema);
   }
 
   public Dialect dialect() {

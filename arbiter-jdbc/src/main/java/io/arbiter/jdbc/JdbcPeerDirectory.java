@@ -27,7 +27,7 @@ public final class JdbcPeerDirectory implements PeerDirectory {
   private final Ticker ticker;
   private final String select;
 
-  public JdbcPeerDirectory(DataSource dataSource, Dialect dialect, String jdbcUrl, Ticker ticker) {
+  JdbcPeerDirectory(DataSource dataSource, Dialect dialect, String jdbcUrl, Ticker ticker) {
     this.dataSource = dataSource;
     this.database = JdbcArbiter.redact(jdbcUrl);
     this.ticker = ticker;

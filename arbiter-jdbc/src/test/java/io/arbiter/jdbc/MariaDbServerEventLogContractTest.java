@@ -45,6 +45,7 @@ class MariaDbServerEventLogContractTest extends EventLogContract {
             .leaseTtl(Duration.ofSeconds(1))
             .poolSize(3)
             .heartbeatPoolSize(0) // no member renews here
+            .createSchema(true)
             .build()
             .eventStoreClosingAll();
     store.initializeSchema();

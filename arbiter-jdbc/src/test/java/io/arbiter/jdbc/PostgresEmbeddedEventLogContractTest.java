@@ -34,6 +34,7 @@ class PostgresEmbeddedEventLogContractTest extends EventLogContract {
             .leaseTtl(Duration.ofSeconds(1))
             .poolSize(3)
             .heartbeatPoolSize(0) // no member renews here
+            .createSchema(true)
             .build()
             .eventStoreClosingAll();
     store.initializeSchema();

@@ -39,7 +39,10 @@ public final class AdminCommands {
     public Integer call() throws Exception {
       String url = db.url(name());
       try (JdbcArbiter arbiter =
-          JdbcArbiter.builder(url).credentials(db.user(), db.password()).build()) {
+          JdbcArbiter.builder(url)
+              .credentials(db.user(), db.password())
+              .heartbeatPoolSize(0) // a tool renews no lease
+              .build()) {
         arbiter.initializeSchema(); // checks the schema exists and is a version we understand
         JdbcClusterStore store = arbiter.clusterStore();
         ClusterAdmin admin = new ClusterAdmin(store);

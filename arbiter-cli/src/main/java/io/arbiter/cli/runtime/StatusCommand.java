@@ -22,7 +22,10 @@ public final class StatusCommand implements Callable<Integer> {
   public Integer call() {
     String url = db.url("status");
     try (JdbcArbiter arbiter =
-        JdbcArbiter.builder(url).credentials(db.user(), db.password()).build()) {
+        JdbcArbiter.builder(url)
+            .credentials(db.user(), db.password())
+            .heartbeatPoolSize(0) // a tool renews no lease
+            .build()) {
       arbiter.initializeSchema(); // checks the schema exists and is a version we understand
       StatusView.Snapshot snapshot = StatusView.Snapshot.read(arbiter);
       System.out.println(json ? StatusView.json(snapshot) : StatusView.table(snapshot, true));
