@@ -87,6 +87,7 @@ public final class InMemoryClusterStore implements ClusterStore {
   private final Object faultLock = new Object();
   private Fault fault = Fault.NONE;
   private boolean closed;
+  private final List<OneShot> oneShots = new CopyOnWriteArrayList<>();
 
   /** A new, empty database on the system's monotonic clock, and a connection to it. */
   public InMemoryClusterStore() {
@@ -124,6 +125,39 @@ public final class InMemoryClusterStore implements ClusterStore {
     synchronized (faultLock) {
       return fault;
     }
+  }
+
+  /**
+   * The next call on this connection whose description starts with {@code callPrefix} (for example
+   * {@code "claiming"}, {@code "releasing"}) commits, and then fails with {@link
+   * StoreUnavailableException}, as when a connection drops after the database committed but before
+   * its answer arrived: the caller cannot tell whether its change happened.
+   */
+  public InMemoryClusterStore loseAcknowledgementOfNext(String callPrefix) {
+    oneShots.add(new OneShot(callPrefix, true));
+    return this;
+  }
+
+  /**
+   * The next call on this connection whose description starts with {@code callPrefix} fails with
+   * {@link StoreUnavailableException} before it reaches the database: nothing changes.
+   */
+  public InMemoryClusterStore failNext(String callPrefix) {
+    oneShots.add(new OneShot(callPrefix, false));
+    return this;
+  }
+
+  /** One armed fault for the next call whose description starts with a prefix. */
+  private record OneShot(String callPrefix, boolean afterCommit) {}
+
+  /** Takes the first armed one-shot fault for {@code what}, if any. */
+  private OneShot takeOneShot(String what) {
+    for (OneShot shot : oneShots) {
+      if (what.startsWith(shot.callPrefix()) && oneShots.remove(shot)) {
+        return shot;
+      }
+    }
+    return null;
   }
 
   // ---- members ----
@@ -503,6 +537,11 @@ public final class InMemoryClusterStore implements ClusterStore {
    */
   private <T> T transaction(String what, Function<Database, T> work) {
     reach(what);
+    OneShot shot = takeOneShot(what);
+    if (shot != null && !shot.afterCommit()) {
+      throw new StoreUnavailableException(
+          what + ": the in-memory store failed this call (a fault injected by the test)", null);
+    }
     T result;
     boolean changed;
     synchronized (db) {
@@ -514,6 +553,11 @@ public final class InMemoryClusterStore implements ClusterStore {
       for (InMemoryClusterStore connection : db.connections) {
         connection.push();
       }
+    }
+    if (shot != null) {
+      throw new StoreUnavailableException(
+          what + ": committed, but the acknowledgement was lost (a fault injected by the test)",
+          null);
     }
     return result;
   }

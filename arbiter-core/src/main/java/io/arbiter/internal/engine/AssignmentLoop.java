@@ -162,6 +162,15 @@ final class AssignmentLoop implements Runnable {
     wakeup.signal();
   }
 
+  /**
+   * Something this thread did failed in a way the next round repairs (a release after a failed
+   * start): look at the facts again next round, without waking now (so a database that keeps
+   * failing the same statement is tried once per round, not in a tight loop).
+   */
+  void lookAgainNextRound() {
+    changeHinted = true;
+  }
+
   /** A push from another master: something changed. */
   void onChangeNotified() {
     changeHinted = true;
@@ -313,12 +322,68 @@ final class AssignmentLoop implements Runnable {
   private void act(MemberId me, ClusterFacts delta) {
     Assignment assignment = this.assignment;
     reportUnplaceable(assignment);
+    releaseOrphans(me);
     handOver(me, assignment, known);
     if (!running || !lease.isValid(me)) {
       return;
     }
     claim(me, assignment, known, delta.liveIds());
     runLocal(me, assignment);
+  }
+
+  /**
+   * Releases every service that this incarnation owns in the database while nothing here holds it
+   * (not starting, running or stopping): a claim whose commit succeeded but whose acknowledgement
+   * was lost, a start that failed after {@link ClusterConfig#callbackTimeout()}, a release that
+   * failed. Left alone, such a row would keep the service from every other master while it runs
+   * nowhere. A failed start is released as one (the balancer then prefers another master); the
+   * others are released plainly, and the next round claims them again with a new token.
+   *
+   * <p>Safe against the other threads of this master: only this thread reserves a slot, so a slot
+   * found free stays free during this round; a row whose stop for a hand-over returned late may be
+   * released here and again from {@link #toRelease}, which is a no-op the second time.
+   */
+  private void releaseOrphans(MemberId me) {
+    List<FencingToken> orphans = new ArrayList<>();
+    List<FencingToken> failedStarts = new ArrayList<>();
+    for (ClusterFacts.Service s : known.values()) {
+      if (s.owner().isEmpty() || !s.owner().get().equals(me)) {
+        continue;
+      }
+      ServiceSlot slot = slots.get(s.name());
+      if (slot != null && slot.held() != null) {
+        continue;
+      }
+      FencingToken token = new FencingToken(s.name(), s.token(), me);
+      if (slot != null && token.equals(slot.lastFailedStart())) {
+        failedStarts.add(token);
+      } else {
+        orphans.add(token);
+      }
+    }
+    if (orphans.isEmpty() && failedStarts.isEmpty()) {
+      return;
+    }
+    log.warn(
+        "{}: {} service(s) owned by this master in the database but running nowhere (a commit"
+            + " whose acknowledgement was lost, or a start or release that failed): releasing"
+            + " them: {}",
+        me,
+        orphans.size() + failedStarts.size(),
+        java.util.stream.Stream.concat(orphans.stream(), failedStarts.stream())
+            .map(t -> t.service() + "@" + t.value())
+            .toList());
+    long backOffUntil = ticker.nanos() + START_FAILURE_BACKOFF_NANOS;
+    for (FencingToken t : failedStarts) {
+      store.releaseFailedStart(t);
+      slots.get(t.service()).backOffUntil(backOffUntil);
+      retryAtNanos = Math.min(retryAtNanos, backOffUntil);
+    }
+    if (!orphans.isEmpty()) {
+      store.release(orphans);
+    }
+    cluster.announceChange();
+    changeHinted = true; // read what the releases changed, and claim again
   }
 
   /** Stops and releases what the assignment gives to another master, a bounded number at once. */
@@ -409,7 +474,7 @@ final class AssignmentLoop implements Runnable {
         continue;
       }
       ClusterFacts.Service service = byName.get(e.getKey());
-      if (slot.running() != null || service == null || !ClusterFacts.claimable(service, live)) {
+      if (slot.held() != null || service == null || !ClusterFacts.claimable(service, live)) {
         continue;
       }
       if (slot.inBackoff(now)) {
@@ -453,7 +518,7 @@ final class AssignmentLoop implements Runnable {
       }
       boolean here = assignment.local().getOrDefault(slot.name(), Set.of()).contains(me.name());
       ServiceGrant grant = slot.running();
-      if (here && grant == null) {
+      if (here && slot.held() == null) {
         cluster.startLocal(slot, me);
       } else if (!here && grant != null) {
         slot.stop(grant, "the balancer no longer places this local service here");

@@ -414,7 +414,10 @@ public final class ClusterEngine implements AutoCloseable {
         return;
       }
       for (ServiceSlot slot : slots.values()) {
-        ServiceGrant grant = slot.running();
+        // Every grant held here, also one whose start callback is still running: that start
+        // sees its grant ended when it returns, and its stop runs right after it.
+        ServiceSlot.Held held = slot.held();
+        ServiceGrant grant = held == null ? null : held.grant();
         if (grant != null) {
           grant.end(); // isActive() turns false now, before the stop callback even runs
           grants.add(grant);
@@ -460,32 +463,50 @@ public final class ClusterEngine implements AutoCloseable {
   }
 
   /**
-   * Starts just-claimed services in parallel and waits for their start callbacks. A grant whose
-   * service fails to start is released. Returns the slots that failed.
+   * Starts just-claimed services in parallel and waits for their start callbacks, up to {@link
+   * ClusterConfig#callbackTimeout()}. A grant whose service fails to start is released as a failed
+   * start. A start that outlives the wait goes on; when it returns, the assignment thread is woken
+   * to look again (a start that failed late is released there, see {@link AssignmentLoop}). Returns
+   * the slots that failed.
    */
   List<ServiceSlot> startServices(List<FencingToken> grants) {
-    Map<FencingToken, CompletableFuture<Boolean>> starts = new LinkedHashMap<>();
+    Map<FencingToken, CompletableFuture<ServiceSlot.StartResult>> starts = new LinkedHashMap<>();
     for (FencingToken token : grants) {
       ServiceSlot slot = slots.get(token.service());
       ServiceGrant grant = new ServiceGrant(token, lease, this);
-      starts.put(token, CompletableFuture.supplyAsync(() -> slot.start(grant), callbacks));
+      // Reserved here, on the assignment thread, before the start is even scheduled: from now on
+      // a self-fence sees the grant, and no later round takes the slot for free.
+      if (!slot.reserve(grant)) {
+        log.warn("service {}: won token {} but the slot is still held", slot.name(), token);
+        continue;
+      }
+      try {
+        starts.put(token, CompletableFuture.supplyAsync(() -> slot.start(grant), callbacks));
+      } catch (RejectedExecutionException e) {
+        slot.unreserve(grant); // closing: close() leaves the cluster, which releases the grant
+      }
     }
     long deadline = System.nanoTime() + config.callbackTimeout().toNanos();
     List<ServiceSlot> failed = new ArrayList<>();
-    for (Map.Entry<FencingToken, CompletableFuture<Boolean>> e : starts.entrySet()) {
+    for (Map.Entry<FencingToken, CompletableFuture<ServiceSlot.StartResult>> e :
+        starts.entrySet()) {
       FencingToken token = e.getKey();
       ServiceSlot slot = slots.get(token.service());
       try {
-        if (!e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        ServiceSlot.StartResult result =
+            e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (result == ServiceSlot.StartResult.FAILED) {
           releaseFailedStart(token);
           failed.add(slot);
         }
       } catch (TimeoutException ex) {
         log.warn(
-            "service {}: start callback still running after {} ms; it keeps token {}",
+            "service {}: start callback still running after {} ms; it keeps token {} until the"
+                + " callback returns",
             slot.name(),
             config.callbackTimeout().toMillis(),
             token.value());
+        e.getValue().whenComplete((result, error) -> claimLoop.onChangeNotified());
       } catch (InterruptedException ex) {
         Thread.currentThread().interrupt();
         return failed;
@@ -685,7 +706,7 @@ public final class ClusterEngine implements AutoCloseable {
     List<String> names = new ArrayList<>();
     List<CompletableFuture<?>> stops = new ArrayList<>();
     for (ServiceSlot slot : slots.values()) {
-      if (slot.running() != null) {
+      if (slot.held() != null) { // a start still running is stopped right after it returns
         names.add(slot.name());
         stops.add(CompletableFuture.runAsync(() -> slot.stop(null, reason), callbacks));
       }
@@ -708,7 +729,9 @@ public final class ClusterEngine implements AutoCloseable {
     try {
       store.releaseFailedStart(token);
     } catch (ArbiterException e) {
-      log.warn("could not release {}: {}", token, e.getMessage());
+      // The next round finds the row owned here with nothing running, and releases it then.
+      log.warn("could not release {} after its failed start: {}", token, e.getMessage());
+      claimLoop.lookAgainNextRound();
     }
   }
 
