@@ -35,7 +35,7 @@ public final class FaultProxy implements AutoCloseable {
 
   private final ServerSocket server;
   private final String upstreamHost;
-  private final int upstreamPort;
+  private volatile int upstreamPort;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private final Object gate = new Object();
   private volatile Mode mode = Mode.OPEN;
@@ -90,6 +90,17 @@ public final class FaultProxy implements AutoCloseable {
       sockets.forEach(FaultProxy::reset);
       sockets.clear();
     }
+  }
+
+  /**
+   * Points the proxy at another port of the same host (a promoted replica after a failover): every
+   * open connection is reset, and new ones go to {@code port}, as a client that follows a moved
+   * address (a virtual IP, a DNS name, a pooler) would see.
+   */
+  public void retarget(int port) {
+    upstreamPort = port;
+    sockets.forEach(FaultProxy::reset);
+    sockets.clear();
   }
 
   private void acceptLoop() {

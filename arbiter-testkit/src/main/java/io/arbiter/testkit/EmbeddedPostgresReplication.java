@@ -1,0 +1,259 @@
+package io.arbiter.testkit;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A primary and a streaming replica of the embedded PostgreSQL, for failover tests: the primary
+ * dies, the replica is promoted, and clients that switch to it find what was replicated.
+ *
+ * <p>The embedded binaries have no {@code pg_basebackup}, and need none: the replica starts from a
+ * cold copy of the stopped primary's data directory, with {@code standby.signal} and {@code
+ * primary_conninfo}, and streams from the primary from there on. With {@link Mode#SYNCHRONOUS}, the
+ * primary acknowledges a commit only once the replica has flushed it ({@code
+ * synchronous_standby_names}), so a failover loses no acknowledged commit; with {@link
+ * Mode#ASYNCHRONOUS} (PostgreSQL's default), the last acknowledged commits can be lost.
+ *
+ * <pre>{@code
+ * try (EmbeddedPostgresReplication db = EmbeddedPostgresReplication.start(Mode.SYNCHRONOUS)) {
+ *   String url = db.primaryUrl();
+ *   ... clients write ...
+ *   db.failOver(); // kills the primary (SIGKILL), promotes the replica
+ *   String newUrl = db.primaryUrl();
+ * }
+ * }</pre>
+ */
+public final class EmbeddedPostgresReplication implements AutoCloseable {
+  /** Whether the primary waits for the replica before it acknowledges a commit. */
+  public enum Mode {
+    SYNCHRONOUS,
+    ASYNCHRONOUS
+  }
+
+  private static final String REPLICA_NAME = "arbiter_replica";
+  private static final Duration PROMOTE_WAIT = Duration.ofSeconds(60);
+
+  private final Mode mode;
+  private final Path root;
+  private EmbeddedPostgres primary;
+  private EmbeddedPostgres replica;
+  private Path primaryDir;
+  private Path replicaDir;
+  private boolean failedOver;
+
+  private EmbeddedPostgresReplication(Mode mode, Path root) {
+    this.mode = mode;
+    this.root = root;
+  }
+
+  /** Starts a primary and a replica streaming from it, in a new temporary directory. */
+  public static EmbeddedPostgresReplication start(Mode mode) throws IOException {
+    EmbeddedPostgresReplication r =
+        new EmbeddedPostgresReplication(mode, Files.createTempDirectory("arbiter-pg-repl-"));
+    try {
+      r.startPair();
+      return r;
+    } catch (IOException | RuntimeException e) {
+      r.close();
+      throw e;
+    }
+  }
+
+  private void startPair() throws IOException {
+    primaryDir = root.resolve("primary");
+    replicaDir = root.resolve("replica");
+    // First start: initdb. Then stop, so that its data directory can be copied cold.
+    Files.createDirectories(primaryDir);
+    EmbeddedPostgres first = server(primaryDir, 0).start();
+    int primaryPort = first.getPort();
+    first.close();
+    copyTree(primaryDir, replicaDir);
+    // PostgreSQL refuses a data directory that others may read.
+    Files.setPosixFilePermissions(replicaDir, PosixFilePermissions.fromString("rwx------"));
+    Files.writeString(replicaDir.resolve("standby.signal"), "");
+    Files.writeString(
+        replicaDir.resolve("postgresql.auto.conf"),
+        "\nprimary_conninfo = 'host=127.0.0.1 port="
+            + primaryPort
+            + " user=postgres application_name="
+            + REPLICA_NAME
+            + "'\n",
+        StandardCharsets.UTF_8,
+        StandardOpenOption.APPEND);
+    if (mode == Mode.SYNCHRONOUS) {
+      Files.writeString(
+          primaryDir.resolve("postgresql.auto.conf"),
+          "\nsynchronous_standby_names = '" + REPLICA_NAME + "'\n",
+          StandardCharsets.UTF_8,
+          StandardOpenOption.APPEND);
+    }
+    primary = server(primaryDir, primaryPort).start();
+    replica = server(replicaDir, 0).start();
+    awaitStreaming();
+  }
+
+  private static EmbeddedPostgres.Builder server(Path dir, int port) {
+    EmbeddedPostgres.Builder b =
+        EmbeddedPostgres.builder()
+            .setDataDirectory(dir)
+            .setCleanDataDirectory(false) // kept for the copy; close() deletes the root
+            .setServerConfig("max_connections", EmbeddedPostgresServer.MAX_CONNECTIONS)
+            // The embedded server turns it off by default (fast tests); then a commit waits for
+            // neither the disk nor the replica, and synchronous replication means nothing.
+            .setServerConfig("synchronous_commit", "on")
+            .setServerConfig("wal_level", "replica")
+            .setServerConfig("max_wal_senders", "5")
+            .setServerConfig("hot_standby", "on");
+    if (port != 0) {
+      b.setPort(port);
+    }
+    return b;
+  }
+
+  /** Waits until the primary sees the replica streaming (and, if synchronous, as synchronous). */
+  private void awaitStreaming() throws IOException {
+    String expected = mode == Mode.SYNCHRONOUS ? "sync" : "async";
+    long deadline = System.nanoTime() + PROMOTE_WAIT.toNanos();
+    try (Connection c = DriverManager.getConnection(url(primary));
+        Statement s = c.createStatement()) {
+      while (System.nanoTime() - deadline < 0) {
+        try (ResultSet rs =
+            s.executeQuery(
+                "SELECT sync_state FROM pg_stat_replication WHERE application_name = '"
+                    + REPLICA_NAME
+                    + "' AND state = 'streaming'")) {
+          if (rs.next() && rs.getString(1).equals(expected)) {
+            return;
+          }
+        }
+        TimeUnit.MILLISECONDS.sleep(50);
+      }
+    } catch (SQLException e) {
+      throw new IOException("could not watch replication on the primary: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for the replica", e);
+    }
+    throw new IOException("the replica did not start streaming within " + PROMOTE_WAIT);
+  }
+
+  /** The JDBC URL of the current primary's default database, as user postgres. */
+  public synchronized String primaryUrl() {
+    return url(failedOver ? replica : primary);
+  }
+
+  /** The port of the current primary. */
+  public synchronized int primaryPort() {
+    return (failedOver ? replica : primary).getPort();
+  }
+
+  /** The JDBC URL of the replica (read-only until it is promoted). */
+  public synchronized String replicaUrl() {
+    return url(replica);
+  }
+
+  public Mode mode() {
+    return mode;
+  }
+
+  /**
+   * Kills the primary as a crash would (SIGKILL of its postmaster: no shutdown, no last WAL sent),
+   * then promotes the replica and waits until it accepts writes. Every client connection to the old
+   * primary is gone; clients must connect to {@link #primaryUrl()}.
+   */
+  public synchronized void failOver() throws IOException {
+    if (failedOver) {
+      throw new IllegalStateException("already failed over");
+    }
+    killPostmaster(primaryDir);
+    try (Connection c = DriverManager.getConnection(url(replica));
+        Statement s = c.createStatement()) {
+      try (ResultSet rs =
+          s.executeQuery("SELECT pg_promote(true, " + PROMOTE_WAIT.toSeconds() + ")")) {
+        if (!rs.next() || !rs.getBoolean(1)) {
+          throw new IOException("the replica was not promoted within " + PROMOTE_WAIT);
+        }
+      }
+    } catch (SQLException e) {
+      throw new IOException("could not promote the replica: " + e.getMessage(), e);
+    }
+    failedOver = true;
+  }
+
+  private static void killPostmaster(Path dataDir) throws IOException {
+    Path pidFile = dataDir.resolve("postmaster.pid");
+    if (!Files.exists(pidFile)) {
+      return;
+    }
+    long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
+    ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly); // SIGKILL
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new IOException("the primary (pid " + pid + ") did not die within 30 s");
+      }
+      try {
+        TimeUnit.MILLISECONDS.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while killing the primary", e);
+      }
+    }
+    // Its backends end on their own once the postmaster is gone; the next start of this data
+    // directory (none here) would run crash recovery.
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    for (EmbeddedPostgres server : new EmbeddedPostgres[] {replica, primary}) {
+      if (server != null) {
+        try {
+          server.close();
+        } catch (IOException | RuntimeException e) {
+          // The killed primary cannot be stopped cleanly; the directory goes below anyway.
+        }
+      }
+    }
+    if (primaryDir != null && !failedOver) {
+      killPostmaster(primaryDir); // in case close() above could not stop it
+    }
+    EmbeddedPostgresServer.deleteTree(root);
+  }
+
+  private static String url(EmbeddedPostgres server) {
+    return "jdbc:postgresql://127.0.0.1:" + server.getPort() + "/postgres?user=postgres";
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    List<Path> files;
+    try (Stream<Path> walk = Files.walk(from)) {
+      files = walk.toList();
+    }
+    for (Path f : files) {
+      Path target = to.resolve(from.relativize(f).toString());
+      String name = f.getFileName().toString();
+      if (name.equals("postmaster.pid") || name.equals("epg-lock")) {
+        continue;
+      }
+      if (Files.isDirectory(f)) {
+        Files.createDirectories(target);
+      } else {
+        Files.copy(f, target);
+      }
+    }
+  }
+}
