@@ -70,6 +70,7 @@ class StatusViewTest {
             () -> {
               StatusView.Snapshot s = StatusView.Snapshot.read(admin);
               assertThat(s.peerViews().get("web-1")).contains("builder-1#1=alive");
+              assertThat(s.peerViews().get("builder-1")).contains("web-1#1=alive");
               assertThat(s.eventPositions())
                   .anySatisfy(p -> assertThat(p.member()).isEqualTo("builder-1"));
               assertThat(s.eventPositions()).allSatisfy(p -> assertThat(p.lag()).isZero());
