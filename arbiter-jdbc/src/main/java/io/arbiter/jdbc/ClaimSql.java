@@ -21,7 +21,9 @@ import java.util.Optional;
  * same incarnation in a non-ACTIVE state. Both facts are permanent once true, so a statement that
  * reads an older version of a member row (a snapshot taken before a join committed) can only see
  * "alive" where the truth is "dead", which delays a claim but never duplicates it. Every grant does
- * {@code token = token + 1}: tokens strictly increase and are never reused.
+ * {@code token = token + 1}: tokens strictly increase and are never reused; after a failover that
+ * lost commits, the floor of the database's new generation keeps them so ({@link
+ * DatabaseGeneration}).
  */
 final class ClaimSql {
   /** Services claimed (or released) in one statement at most (bounds the IN list). */
@@ -40,15 +42,17 @@ final class ClaimSql {
   private final String releaseOne;
   private final String releaseMany;
 
-  ClaimSql(Dialect d, ChangeEpoch epoch) {
+  ClaimSql(Dialect d, ChangeEpoch epoch, DatabaseGeneration generation) {
     this.dialect = d;
     this.epoch = epoch;
     claimable = "SELECT name FROM arbiter_service WHERE owner_name IS NULL OR " + DEAD_OWNER;
     // The claimer's own lease must be live too: a claim is a write made for an owner, so it is
     // fenced like any other.
     claim =
-        "UPDATE arbiter_service SET owner_name = ?, owner_incarnation = ?, token = token + 1,"
-            + " granted_at = "
+        "UPDATE arbiter_service SET owner_name = ?, owner_incarnation = ?, token = GREATEST(token"
+            + " + 1, "
+            + generation.floor()
+            + "), granted_at = "
             + d.now()
             + ", released_at = NULL, changed_epoch = "
             + ChangeEpoch.CURRENT

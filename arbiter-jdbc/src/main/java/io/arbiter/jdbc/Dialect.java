@@ -40,6 +40,15 @@ public interface Dialect {
 
   // ---- statement forms ----
 
+  /**
+   * Which history of the database this is, as a BIGINT SQL expression that only grows across
+   * failovers and restores (PostgreSQL's timeline); a constant 0 where there is none. See {@link
+   * DatabaseGeneration}.
+   */
+  default String generation() {
+    return "0";
+  }
+
   /** The clause that share-locks the rows a SELECT reads until the transaction ends. */
   String shareLockClause();
 

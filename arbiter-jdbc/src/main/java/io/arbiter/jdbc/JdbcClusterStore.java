@@ -4,6 +4,7 @@ import io.arbiter.ArbiterException;
 import io.arbiter.ClusterStatus;
 import io.arbiter.FencingToken;
 import io.arbiter.MemberId;
+import io.arbiter.StoreUnavailableException;
 import io.arbiter.balance.ServiceSpec;
 import io.arbiter.spi.ClusterFacts;
 import io.arbiter.spi.ClusterStore;
@@ -48,6 +49,7 @@ public final class JdbcClusterStore implements ClusterStore {
   private final FactsSql facts;
   private final StatusSql status;
   private final ChangeEpoch epoch;
+  private final DatabaseGeneration generation;
   private final AtomicBoolean warnedTtl = new AtomicBoolean();
 
   /**
@@ -73,9 +75,10 @@ public final class JdbcClusterStore implements ClusterStore {
     this.transactions = new Transactions(dataSource, database);
     this.schema = new SchemaMigrations(dialect, database);
     this.epoch = new ChangeEpoch(dialect);
-    this.members = new MemberSql(dialect, epoch);
+    this.generation = new DatabaseGeneration(dialect, database);
+    this.members = new MemberSql(dialect, epoch, generation);
     this.services = new ServiceSql(dialect, epoch);
-    this.claims = new ClaimSql(dialect, epoch);
+    this.claims = new ClaimSql(dialect, epoch, generation);
     this.facts = new FactsSql(dialect);
     this.status = new StatusSql(dialect);
   }
@@ -98,13 +101,26 @@ public final class JdbcClusterStore implements ClusterStore {
   public MemberId join(String name, Duration ttl, Optional<MemberId> previous, MemberInfo info) {
     checkTtl(ttl);
     return transactions.inTransaction(
-        "joining as " + name, c -> members.join(c, name, ttl, previous, info));
+        "joining as " + name,
+        c -> {
+          long g = generation.read(c);
+          MemberId joined =
+              members.join(c, name, ttl, previous, info, (g - 1) * DatabaseGeneration.STRIDE);
+          generation.joined(joined, g, ttl);
+          return joined;
+        });
   }
 
   @Override
   public Heartbeat heartbeat(MemberId member, Duration ttl) {
-    return heartbeatConnection.run(
-        "renewing the lease of " + member, c -> members.heartbeat(c, member, ttl));
+    MemberSql.Renewal r =
+        heartbeatConnection.run(
+            "renewing the lease of " + member, c -> members.heartbeat(c, member, ttl));
+    Heartbeat h = r.heartbeat();
+    if (h.renewed() && !generation.renewalValid(member, r.generation(), ttl)) {
+      return new Heartbeat(false, h.changeEpoch(), h.leases(), h.eventHead());
+    }
+    return h;
   }
 
   /** The pools' timeouts were set from one TTL; a member renewing with another is told once. */
@@ -201,6 +217,14 @@ public final class JdbcClusterStore implements ClusterStore {
 
   @Override
   public List<FencingToken> claim(MemberId member, Collection<String> services) {
+    if (generation.claimsHeld()) {
+      throw new StoreUnavailableException(
+          "no claims on "
+              + database
+              + " for one lease after it failed over: masters of the old timeline may still run"
+              + " what its lost commits gave them",
+          null);
+    }
     List<FencingToken> won = new ArrayList<>();
     List<String> all = List.copyOf(services);
     for (int from = 0; from < all.size(); from += ClaimSql.MAX_BATCH) {

@@ -33,7 +33,7 @@ final class MemberSql {
   private final String markStopped;
   private final String expireOverdue;
 
-  MemberSql(Dialect d, ChangeEpoch epoch) {
+  MemberSql(Dialect d, ChangeEpoch epoch, DatabaseGeneration generation) {
     this.dialect = d;
     this.epoch = epoch;
     markStopped =
@@ -57,7 +57,9 @@ final class MemberSql {
               + d.millisUntil("m.lease_expires")
               + " AS left_ms, "
               + d.millisUntil("m.renewed_at")
-              + " AS renewed_ms FROM arbiter_member m";
+              + " AS renewed_ms, "
+              + generation.expression()
+              + " AS generation FROM arbiter_member m";
       // One statement renews and reads back; the SELECT sees the snapshot from before the UPDATE,
       // which is all it needs (the other members' leases and the epoch).
       heartbeat =
@@ -71,9 +73,17 @@ final class MemberSql {
     }
   }
 
-  /** Joins as {@code name}: a new row at incarnation 1, or the next incarnation of a dead one. */
+  /**
+   * Joins as {@code name}: a new row at incarnation 1, or the next incarnation of a dead one; never
+   * below {@code floor} (see {@link DatabaseGeneration}).
+   */
   MemberId join(
-      Connection c, String name, Duration ttl, Optional<MemberId> previous, MemberInfo info)
+      Connection c,
+      String name,
+      Duration ttl,
+      Optional<MemberId> previous,
+      MemberInfo info,
+      long floor)
       throws SQLException {
     ChangeEpoch.lock(c); // the epoch row first, as every change does: no lock-order deadlock
     Long incarnation = null;
@@ -94,10 +104,11 @@ final class MemberSql {
       }
     }
     if (incarnation == null) {
+      long first = Math.max(1, floor);
       try (PreparedStatement ps =
           c.prepareStatement(
               "INSERT INTO arbiter_member (name, incarnation, state, lease_expires, joined_at,"
-                  + " renewed_at, host, pid, capacity, tags, peer_address) VALUES (?, 1,"
+                  + " renewed_at, host, pid, capacity, tags, peer_address) VALUES (?, ?,"
                   + " 'ACTIVE', "
                   + dialect.nowPlusMillisParam()
                   + ", "
@@ -106,31 +117,33 @@ final class MemberSql {
                   + dialect.now()
                   + ", ?, ?, ?, ?, ?)")) {
         ps.setString(1, name);
-        ps.setLong(2, ttl.toMillis());
-        ps.setString(3, info.host());
-        ps.setLong(4, info.pid());
-        ps.setDouble(5, info.capacity());
-        ps.setString(6, joinTags(info.tags()));
-        ps.setString(7, info.peerAddress().orElse(null));
+        ps.setLong(2, first);
+        ps.setLong(3, ttl.toMillis());
+        ps.setString(4, info.host());
+        ps.setLong(5, info.pid());
+        ps.setDouble(6, info.capacity());
+        ps.setString(7, joinTags(info.tags()));
+        ps.setString(8, info.peerAddress().orElse(null));
         ps.executeUpdate();
         // A new member changes the balance.
         epoch.signal(c);
       } catch (SQLException e) {
         if (dialect.isDuplicateKey(e)) {
-          throw new MemberNameInUseException(name, 1, ttl); // a concurrent first join won
+          throw new MemberNameInUseException(name, first, ttl); // a concurrent first join won
         }
         throw e;
       }
-      return new MemberId(name, 1);
+      return new MemberId(name, first);
     }
     boolean live = "ACTIVE".equals(state) && leftMillis > 0;
     boolean ours = previous.isPresent() && previous.get().incarnation() == incarnation;
     if (live && !ours) {
       throw new MemberNameInUseException(name, incarnation, Duration.ofMillis(leftMillis));
     }
+    long next = Math.max(incarnation + 1, floor);
     try (PreparedStatement ps =
         c.prepareStatement(
-            "UPDATE arbiter_member SET incarnation = incarnation + 1, state = 'ACTIVE',"
+            "UPDATE arbiter_member SET incarnation = ?, state = 'ACTIVE',"
                 + " lease_expires = "
                 + dialect.nowPlusMillisParam()
                 + ", joined_at = "
@@ -139,18 +152,19 @@ final class MemberSql {
                 + dialect.now()
                 + ", host = ?, pid = ?, capacity = ?, tags = ?, peer_address = COALESCE(?, peer_address), peer_view ="
                 + " NULL WHERE name = ?")) {
-      ps.setLong(1, ttl.toMillis());
-      ps.setString(2, info.host());
-      ps.setLong(3, info.pid());
-      ps.setDouble(4, info.capacity());
-      ps.setString(5, joinTags(info.tags()));
-      ps.setString(6, info.peerAddress().orElse(null));
-      ps.setString(7, name);
+      ps.setLong(1, next);
+      ps.setLong(2, ttl.toMillis());
+      ps.setString(3, info.host());
+      ps.setLong(4, info.pid());
+      ps.setDouble(5, info.capacity());
+      ps.setString(6, joinTags(info.tags()));
+      ps.setString(7, info.peerAddress().orElse(null));
+      ps.setString(8, name);
       ps.executeUpdate();
     }
     // The old incarnation's services are claimable from now on.
     epoch.signal(c);
-    return new MemberId(name, incarnation + 1);
+    return new MemberId(name, next);
   }
 
   /**
@@ -158,7 +172,7 @@ final class MemberSql {
    * the change epoch, the event log's head and every member's lease. Runs in auto-commit: one round
    * trip, with no COMMIT after it.
    */
-  Heartbeat heartbeat(Connection c, MemberId member, Duration ttl) throws SQLException {
+  Renewal heartbeat(Connection c, MemberId member, Duration ttl) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(heartbeat)) {
       if (heartbeatIsProcedure) {
         ps.setString(1, member.name());
@@ -176,15 +190,19 @@ final class MemberSql {
   }
 
   /** Reads the heartbeat's rows: one per member, each with the renewal's outcome. */
-  private static Heartbeat readHeartbeat(ResultSet rs) throws SQLException {
+  private Renewal readHeartbeat(ResultSet rs) throws SQLException {
     List<Heartbeat.Lease> leases = new ArrayList<>();
     long epoch = -1;
     long head = -1;
+    long generation = 0; // the procedure's databases have none
     boolean ok = false;
     while (rs.next()) {
       ok = rs.getLong("renewed") > 0;
       epoch = rs.getLong("epoch");
       head = rs.getLong("event_head");
+      if (!heartbeatIsProcedure) {
+        generation = rs.getLong("generation");
+      }
       leases.add(
           new Heartbeat.Lease(
               rs.getString("name"),
@@ -194,8 +212,11 @@ final class MemberSql {
               -rs.getLong("renewed_ms"),
               Optional.ofNullable(rs.getString("peer_address"))));
     }
-    return new Heartbeat(ok, epoch, leases, head);
+    return new Renewal(new Heartbeat(ok, epoch, leases, head), generation);
   }
+
+  /** A heartbeat, and the database generation it ran on (see {@link DatabaseGeneration}). */
+  record Renewal(Heartbeat heartbeat, long generation) {}
 
   /** Stores {@code member}'s view of its peers (at most 4000 characters). */
   int publishPeerView(Connection c, MemberId member, String view) throws SQLException {

@@ -31,6 +31,16 @@ public final class PostgresDialect implements Dialect {
     return "clock_timestamp()";
   }
 
+  /**
+   * The timeline of the WAL being written, from the first 8 hex digits of its segment's file name.
+   * A hot standby writes none; it answers 0 (its writes fail anyway).
+   */
+  @Override
+  public String generation() {
+    return "CASE WHEN pg_is_in_recovery() THEN 0 ELSE ('x' ||"
+        + " substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint END";
+  }
+
   @Override
   public String nowPlusMillisParam() {
     return "(clock_timestamp() + (? * INTERVAL '1 millisecond'))";

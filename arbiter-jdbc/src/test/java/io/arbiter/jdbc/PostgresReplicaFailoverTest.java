@@ -1,6 +1,7 @@
 package io.arbiter.jdbc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.arbiter.Cluster;
 import io.arbiter.ClusterAdmin;
@@ -11,6 +12,11 @@ import io.arbiter.testkit.EmbeddedPostgresReplication;
 import io.arbiter.testkit.EmbeddedPostgresReplication.Mode;
 import io.arbiter.testkit.FaultProxy;
 import io.arbiter.testkit.RecordingService;
+import io.arbiter.testkit.TestDatabase;
+import io.arbiter.testkit.TestDatabases;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -82,6 +88,106 @@ class PostgresReplicaFailoverTest {
                 .as("token of %s after the failover (no acknowledged grant lost)", service)
                 .isGreaterThanOrEqualTo(token));
     masters.forEach(m -> assertThat(m.state()).isNotEqualTo(MemberState.FAILED));
+  }
+
+  /**
+   * With asynchronous replication, a failover loses the commits the replica had not received: here,
+   * a clean stop of one master and the moves it caused (releases, claims, new tokens). The new
+   * primary's rows are older than what the masters did. No token may be handed out twice for a
+   * service, and none may be lower than one handed out before: the outside world (a fenced store,
+   * an external system) must be able to trust them across the failover. And every master must
+   * notice that the database went back in time, and end up running what the new primary says.
+   */
+  @Test
+  void afterAFailoverThatLostCommitsNoTokenIsHandedOutTwice() throws Exception {
+    EmbeddedPostgresReplication db =
+        closeLater(EmbeddedPostgresReplication.start(Mode.ASYNCHRONOUS));
+    List<FaultProxy> proxies = new ArrayList<>();
+    List<Cluster> masters = new ArrayList<>();
+    for (String name : List.of("a", "b", "c")) {
+      FaultProxy proxy = closeLater(FaultProxy.forUrl(db.primaryUrl()));
+      proxies.add(proxy);
+      masters.add(master(name, proxy.jdbcUrl(db.primaryUrl())));
+    }
+    JdbcArbiter observer =
+        closeLater(JdbcArbiter.builder(db.primaryUrl()).createSchema(true).build());
+    observer.initializeSchema();
+    ClusterAdmin admin = new ClusterAdmin(observer.clusterStore());
+    assertThat(admin.awaitBalanced(Duration.ofSeconds(20))).isTrue();
+    awaitEveryServiceRunsWhereTheDatabaseSays(masters, observer, Duration.ofSeconds(20));
+
+    db.replicationLink().mode(FaultProxy.Mode.BLACKHOLE); // the replica falls behind from here
+    Cluster leaving = masters.remove(2);
+    leaving.close(); // its services move to a and b, with new tokens: all of it lost below
+    assertThat(admin.awaitBalanced(Duration.ofSeconds(20))).isTrue();
+    awaitEveryServiceRunsWhereTheDatabaseSays(masters, observer, Duration.ofSeconds(20));
+
+    db.failOver();
+    proxies.forEach(p -> p.retarget(db.primaryPort()));
+    JdbcArbiter newObserver = closeLater(JdbcArbiter.builder(db.primaryUrl()).build());
+    awaitEveryServiceRunsWhereTheDatabaseSays(masters, newObserver, Duration.ofSeconds(20));
+
+    Map<String, List<String>> grantsByService = new HashMap<>();
+    for (RecordingService.Ledger.Event e : ledger.events()) {
+      if (e.start()) {
+        grantsByService
+            .computeIfAbsent(e.service(), k -> new ArrayList<>())
+            .add(e.member() + "@" + e.token());
+      }
+    }
+    for (Map.Entry<String, List<String>> e : grantsByService.entrySet()) {
+      List<Long> tokens =
+          e.getValue().stream().map(g -> Long.parseLong(g.substring(g.indexOf('@') + 1))).toList();
+      for (int i = 1; i < tokens.size(); i++) {
+        assertThat(tokens.get(i))
+            .as("tokens of %s in the order they started: %s", e.getKey(), e.getValue())
+            .isGreaterThan(tokens.get(i - 1));
+      }
+    }
+  }
+
+  /**
+   * A database that goes back in time without a new timeline (a MariaDB failover, a restore from a
+   * backup): its change counter is lower than what the masters read last, and its rows say an older
+   * story. Masters must notice the counter went back and read everything again, not wait for it to
+   * pass what they saw.
+   */
+  @Test
+  void whenTheChangeCounterGoesBackMastersReadEverythingAgain() throws Exception {
+    TestDatabase db = closeLater(TestDatabases.embeddedPostgres());
+    List<Cluster> masters = new ArrayList<>();
+    for (String name : List.of("a", "b")) {
+      masters.add(master(name, db.jdbcUrl()));
+    }
+    for (Cluster m : masters) {
+      assertThat(m.awaitActive(Duration.ofSeconds(10))).isTrue();
+    }
+    JdbcArbiter observer = closeLater(JdbcArbiter.builder(db.jdbcUrl()).build());
+    assertThat(new ClusterAdmin(observer.clusterStore()).awaitBalanced(Duration.ofSeconds(20)))
+        .isTrue();
+    awaitEveryServiceRunsWhereTheDatabaseSays(masters, observer, Duration.ofSeconds(20));
+
+    // The counter goes back, as after a restore; then an operator moves a service, which counts
+    // from there and changes only that service's row.
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl());
+        Statement st = c.createStatement()) {
+      st.executeUpdate("UPDATE arbiter_change SET epoch = 1 WHERE id = 1");
+    }
+    String service = "svc-0";
+    String from = observer.clusterStore().currentGrant(service).orElseThrow().holder().name();
+    String to = from.equals("a") ? "b" : "a";
+    new ClusterAdmin(observer.clusterStore()).move(service, to);
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                observer
+                    .clusterStore()
+                    .currentGrant(service)
+                    .map(t -> t.holder().name().equals(to))
+                    .orElse(false));
+    awaitEveryServiceRunsWhereTheDatabaseSays(masters, observer, Duration.ofSeconds(10));
   }
 
   private Cluster master(String name, String url) {

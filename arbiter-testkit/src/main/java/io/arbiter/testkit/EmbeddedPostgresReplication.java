@@ -49,6 +49,7 @@ public final class EmbeddedPostgresReplication implements AutoCloseable {
 
   private final Mode mode;
   private final Path root;
+  private FaultProxy replicationLink;
   private EmbeddedPostgres primary;
   private EmbeddedPostgres replica;
   private Path primaryDir;
@@ -85,10 +86,12 @@ public final class EmbeddedPostgresReplication implements AutoCloseable {
     // PostgreSQL refuses a data directory that others may read.
     Files.setPosixFilePermissions(replicaDir, PosixFilePermissions.fromString("rwx------"));
     Files.writeString(replicaDir.resolve("standby.signal"), "");
+    // The replica streams through a proxy, so that a test can hold replication back.
+    replicationLink = FaultProxy.forUrl(url(first));
     Files.writeString(
         replicaDir.resolve("postgresql.auto.conf"),
         "\nprimary_conninfo = 'host=127.0.0.1 port="
-            + primaryPort
+            + replicationLink.port()
             + " user=postgres application_name="
             + REPLICA_NAME
             + "'\n",
@@ -171,6 +174,15 @@ public final class EmbeddedPostgresReplication implements AutoCloseable {
   }
 
   /**
+   * The link the replica streams over. {@link FaultProxy.Mode#BLACKHOLE} holds replication back:
+   * with {@link Mode#ASYNCHRONOUS}, the primary goes on acknowledging commits that the replica does
+   * not have, and a failover then loses them (with {@link Mode#SYNCHRONOUS}, commits wait instead).
+   */
+  public FaultProxy replicationLink() {
+    return replicationLink;
+  }
+
+  /**
    * Kills the primary as a crash would (SIGKILL of its postmaster: no shutdown, no last WAL sent),
    * then promotes the replica and waits until it accepts writes. Every client connection to the old
    * primary is gone; clients must connect to {@link #primaryUrl()}.
@@ -230,6 +242,9 @@ public final class EmbeddedPostgresReplication implements AutoCloseable {
     }
     if (primaryDir != null && !failedOver) {
       killPostmaster(primaryDir); // in case close() above could not stop it
+    }
+    if (replicationLink != null) {
+      replicationLink.close();
     }
     EmbeddedPostgresServer.deleteTree(root);
   }

@@ -140,7 +140,9 @@ final class AssignmentLoop implements Runnable {
   /** Called by the lease thread after every successful renewal. */
   void onHeartbeat(MemberId me, Heartbeat heartbeat) {
     boolean wake = false;
-    if (heartbeat.changeEpoch() > factsEpoch) {
+    if (heartbeat.changeEpoch() != factsEpoch) {
+      // Lower happens when a heartbeat's snapshot predates the last read (harmless: the read below
+      // finds nothing new), or when the database went back in time (see readFacts).
       changeHinted = true;
       wake = true;
     }
@@ -289,6 +291,19 @@ final class AssignmentLoop implements Runnable {
       assignment = null;
     }
     ClusterFacts delta = store.factsSince(factsEpoch);
+    if (delta.changeEpoch() < factsEpoch) {
+      // The epoch only grows, and this thread's reads follow each other: the database went back
+      // in time (a failover to a replica that had not received the last commits, or a restore).
+      // What is known here may be newer than the database: read everything again.
+      log.warn(
+          "the cluster's change counter went back from {} to {}: the database lost commits (a"
+              + " failover or a restore); reading everything again",
+          factsEpoch,
+          delta.changeEpoch());
+      known.clear();
+      assignment = null;
+      delta = store.factsSince(-1);
+    }
     Set<Object> placementOfMembers = new HashSet<>();
     for (ClusterFacts.Member m : delta.members()) {
       placementOfMembers.add(List.of(m.incarnation(), m.spec()));
