@@ -37,6 +37,13 @@ public final class ClusterConfig {
 
   public static final Duration DEFAULT_RETRY_BACKOFF_MAX = Duration.ofSeconds(2);
 
+  /**
+   * How long a master that has never joined waits for a read-only database (a hot standby, a
+   * primary demoted by a failover) to become writable before it gives up. Once joined, a read-only
+   * database is retried for ever, like an unreachable one.
+   */
+  public static final Duration DEFAULT_READ_ONLY_STARTUP_LIMIT = Duration.ofMinutes(1);
+
   /** A master's share of the services relative to the others; 0 takes nothing. */
   public static final double DEFAULT_CAPACITY = 1;
 
@@ -59,6 +66,7 @@ public final class ClusterConfig {
   private final Duration callbackTimeout;
   private final Duration retryBackoffMin;
   private final Duration retryBackoffMax;
+  private final Duration readOnlyStartupLimit;
   private final double capacity;
   private final java.util.Set<String> tags;
   private final int maxMovesInFlight;
@@ -80,6 +88,7 @@ public final class ClusterConfig {
     this.callbackTimeout = b.callbackTimeout;
     this.retryBackoffMin = b.retryBackoffMin;
     this.retryBackoffMax = b.retryBackoffMax;
+    this.readOnlyStartupLimit = b.readOnlyStartupLimit;
     validate();
   }
 
@@ -112,6 +121,7 @@ public final class ClusterConfig {
     positive("changePollInterval", changePollInterval);
     positive("callbackTimeout", callbackTimeout);
     positive("retryBackoffMin", retryBackoffMin);
+    positive("readOnlyStartupLimit", readOnlyStartupLimit);
     if (leaseTtl.toMillis() < 100) {
       throw new InvalidConfigException("leaseTtl", leaseTtl, "must be at least 100 ms");
     }
@@ -197,6 +207,11 @@ public final class ClusterConfig {
     return retryBackoffMax;
   }
 
+  /** See {@link #DEFAULT_READ_ONLY_STARTUP_LIMIT}. */
+  public Duration readOnlyStartupLimit() {
+    return readOnlyStartupLimit;
+  }
+
   public double capacity() {
     return capacity;
   }
@@ -231,6 +246,8 @@ public final class ClusterConfig {
         + changePollInterval.toMillis()
         + "ms, callbackTimeout="
         + callbackTimeout.toMillis()
+        + "ms, readOnlyStartupLimit="
+        + readOnlyStartupLimit.toMillis()
         + "ms";
   }
 
@@ -245,6 +262,7 @@ public final class ClusterConfig {
     private Duration callbackTimeout = DEFAULT_CALLBACK_TIMEOUT;
     private Duration retryBackoffMin = DEFAULT_RETRY_BACKOFF_MIN;
     private Duration retryBackoffMax = DEFAULT_RETRY_BACKOFF_MAX;
+    private Duration readOnlyStartupLimit = DEFAULT_READ_ONLY_STARTUP_LIMIT;
     private double capacity = DEFAULT_CAPACITY;
     private java.util.Set<String> tags = java.util.Set.of();
     private int maxMovesInFlight = DEFAULT_MAX_MOVES_IN_FLIGHT;
@@ -309,6 +327,12 @@ public final class ClusterConfig {
     public Builder retryBackoff(Duration min, Duration max) {
       this.retryBackoffMin = min;
       this.retryBackoffMax = max;
+      return this;
+    }
+
+    /** See {@link ClusterConfig#DEFAULT_READ_ONLY_STARTUP_LIMIT}. */
+    public Builder readOnlyStartupLimit(Duration readOnlyStartupLimit) {
+      this.readOnlyStartupLimit = readOnlyStartupLimit;
       return this;
     }
 

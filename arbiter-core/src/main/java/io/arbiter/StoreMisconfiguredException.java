@@ -2,9 +2,11 @@ package io.arbiter;
 
 /**
  * The database answered, but this store cannot work with it as configured: wrong credentials, a
- * database that does not exist, a read-only database, missing privileges. The permanent counterpart
- * of {@link StoreUnavailableException}: retrying does not help, an operator must fix the
- * configuration. The message names the database (never a password) and the fix.
+ * database that does not exist, missing privileges, or a database that stayed read-only past {@link
+ * ClusterConfig#readOnlyStartupLimit()} while a master first started (a read-only database is
+ * otherwise transient: {@link StoreReadOnlyException}). The permanent counterpart of {@link
+ * StoreUnavailableException}: retrying does not help, an operator must fix the configuration. The
+ * message names the database (never a password) and the fix.
  */
 public final class StoreMisconfiguredException extends ArbiterException {
   /** What is wrong. */
@@ -13,7 +15,10 @@ public final class StoreMisconfiguredException extends ArbiterException {
     CREDENTIALS,
     /** The database named in the URL does not exist. */
     MISSING_DATABASE,
-    /** The database accepts no writes (a hot standby, a read-only user or server). */
+    /**
+     * The database accepted no writes from a master's first attempt until its {@link
+     * ClusterConfig#readOnlyStartupLimit()} (most likely a replica in the URL).
+     */
     READ_ONLY,
     /** Anything else the database refuses for good (privileges, an unsupported server). */
     OTHER

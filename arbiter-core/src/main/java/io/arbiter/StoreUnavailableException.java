@@ -2,9 +2,10 @@ package io.arbiter;
 
 /**
  * The database did not answer (refused, timed out, connection dropped). Transient: Arbiter retries,
- * and a master that cannot renew its lease stops its services before the lease can run out.
+ * and a master that cannot renew its lease stops its services before the lease can run out. {@link
+ * StoreReadOnlyException} is the case of a database that answers but accepts no writes.
  */
-public final class StoreUnavailableException extends ArbiterException {
+public class StoreUnavailableException extends ArbiterException {
   public StoreUnavailableException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -18,6 +18,19 @@ class ClusterConfigTest {
   }
 
   @Test
+  void theReadOnlyStartupLimitDefaultsToAMinuteAndMustBePositive() {
+    assertThat(ClusterConfig.builder("m").build().readOnlyStartupLimit())
+        .isEqualTo(Duration.ofMinutes(1));
+    assertThatThrownBy(() -> ClusterConfig.builder("m").readOnlyStartupLimit(Duration.ZERO).build())
+        .isInstanceOfSatisfying(
+            InvalidConfigException.class,
+            e -> assertThat(e.field()).isEqualTo("readOnlyStartupLimit"));
+    assertThatThrownBy(() -> ClusterConfig.builder("m").readOnlyStartupLimit(null).build())
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageContaining("readOnlyStartupLimit");
+  }
+
+  @Test
   void theRenewIntervalFollowsTheTtlUnlessSet() {
     ClusterConfig c = ClusterConfig.builder("m").leaseTtl(Duration.ofSeconds(6)).build();
     assertThat(c.renewInterval()).isEqualTo(Duration.ofSeconds(2));

@@ -3,6 +3,7 @@ package io.arbiter.jdbc;
 import io.arbiter.ArbiterException;
 import io.arbiter.StoreMisconfiguredException;
 import io.arbiter.StoreMisconfiguredException.Problem;
+import io.arbiter.StoreReadOnlyException;
 import io.arbiter.StoreUnavailableException;
 import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
@@ -30,10 +31,10 @@ final class SqlFailures {
               + " JDBC URL or --db-user/--db-password",
           e);
     }
-    if (state.equals("25006") || e.getErrorCode() == 1290 || e.getErrorCode() == 1792) {
-      return new StoreMisconfiguredException(
+    if (isReadOnly(e, state)) {
+      // Transient: during a failover the old primary, demoted, or a standby answers for a while.
+      return new StoreReadOnlyException(
           database,
-          Problem.READ_ONLY,
           "the database is read-only ("
               + detail
               + "): point Arbiter at the primary, writable server",
@@ -50,6 +51,15 @@ final class SqlFailures {
     // help.
     return new StoreMisconfiguredException(
         database, Problem.OTHER, detail + " (SQLSTATE " + state + ")", e);
+  }
+
+  /**
+   * True if the database refused a write because it is read-only: PostgreSQL's
+   * read_only_sql_transaction (a hot standby, default_transaction_read_only), MariaDB/MySQL's
+   * ER_OPTION_PREVENTS_STATEMENT (read_only) and ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION.
+   */
+  static boolean isReadOnly(SQLException e, String state) {
+    return state.equals("25006") || e.getErrorCode() == 1290 || e.getErrorCode() == 1792;
   }
 
   /**

@@ -5,6 +5,7 @@ import io.arbiter.FencingToken;
 import io.arbiter.MemberId;
 import io.arbiter.MemberNameInUseException;
 import io.arbiter.StoreMisconfiguredException;
+import io.arbiter.StoreReadOnlyException;
 import io.arbiter.StoreUnavailableException;
 import io.arbiter.balance.MemberSpec;
 import io.arbiter.balance.ServiceSpec;
@@ -79,7 +80,13 @@ public final class InMemoryClusterStore implements ClusterStore {
      * StoreMisconfiguredException.Problem#CREDENTIALS}): a database that answers but refuses this
      * master for good, which no retry fixes.
      */
-    REFUSED
+    REFUSED,
+    /**
+     * Every call fails with {@link StoreReadOnlyException}, as on a read-only database (a hot
+     * standby, a primary demoted by a failover): it answers but accepts no writes, until the fault
+     * is lifted.
+     */
+    READ_ONLY
   }
 
   private final Database db;
@@ -595,6 +602,15 @@ public final class InMemoryClusterStore implements ClusterStore {
             "in-memory",
             StoreMisconfiguredException.Problem.CREDENTIALS,
             what + ": the in-memory store refused the credentials (a fault injected by the test)",
+            null);
+      }
+      if (fault == Fault.READ_ONLY) {
+        throw new StoreReadOnlyException(
+            "in-memory",
+            "the database is read-only ("
+                + what
+                + " on in-memory: a fault injected by the test): point Arbiter at the primary,"
+                + " writable server",
             null);
       }
       if (fault == Fault.UNAVAILABLE) {

@@ -107,7 +107,7 @@ public final class ClusterEngine implements AutoCloseable {
     this.lease =
         new MemberLease(
             leaseClock, config.leaseTtl(), config.selfFenceMargin(), this::onStateChanged);
-    this.renewer = new LeaseRenewer(this, store, config, lease, ticker, leaseClock);
+    this.renewer = new LeaseRenewer(this, store, config, lease, ticker, leaseClock, clock);
     this.claimLoop = new AssignmentLoop(this, store, config, lease, slots, ticker);
     this.eventLog =
         b.eventStore() == null

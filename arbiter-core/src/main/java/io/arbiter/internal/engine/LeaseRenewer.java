@@ -5,12 +5,17 @@ import io.arbiter.ClusterConfig;
 import io.arbiter.MemberId;
 import io.arbiter.MemberNameInUseException;
 import io.arbiter.MemberState;
+import io.arbiter.StoreMisconfiguredException;
+import io.arbiter.StoreReadOnlyException;
 import io.arbiter.StoreUnavailableException;
 import io.arbiter.spi.ClusterStore;
 import io.arbiter.spi.Heartbeat;
 import io.arbiter.spi.MemberInfo;
 import io.arbiter.time.Ticker;
 import io.arbiter.time.Wakeup;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -25,12 +30,16 @@ import org.slf4j.LoggerFactory;
 final class LeaseRenewer implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(LeaseRenewer.class);
 
+  /** How often a database that stays read-only is reported again (a WARN per attempt is noise). */
+  private static final long READ_ONLY_WARN_EVERY_NANOS = Duration.ofSeconds(30).toNanos();
+
   private final ClusterEngine cluster;
   private final ClusterStore store;
   private final ClusterConfig config;
   private final MemberLease lease;
   private final Ticker ticker;
   private final Ticker leaseClock;
+  private final Clock clock;
   private final Wakeup wakeup = new Wakeup();
   private volatile MemberInfo info;
 
@@ -39,6 +48,10 @@ final class LeaseRenewer implements Runnable {
   private long backoffNanos;
   private long nameConflictSinceNanos;
   private int unreachableAttempts;
+  private boolean everJoined;
+  private long readOnlySinceNanos;
+  private Instant readOnlySince;
+  private long readOnlyWarnedNanos;
 
   /**
    * @param ticker the monotonic clock, for listeners
@@ -50,8 +63,10 @@ final class LeaseRenewer implements Runnable {
       ClusterConfig config,
       MemberLease lease,
       Ticker ticker,
-      Ticker leaseClock) {
+      Ticker leaseClock,
+      Clock clock) {
     this.leaseClock = leaseClock;
+    this.clock = clock;
     this.cluster = cluster;
     this.store = store;
     this.config = config;
@@ -111,6 +126,8 @@ final class LeaseRenewer implements Runnable {
           store.join(
               config.memberName(), config.leaseTtl(), Optional.ofNullable(lease.previous()), info);
       lease.joined(member, sentAt);
+      everJoined = true;
+      writable();
       if (unreachableAttempts > 0) {
         log.info("database reachable again after {} failed attempts", unreachableAttempts);
       }
@@ -121,6 +138,28 @@ final class LeaseRenewer implements Runnable {
       return config.renewInterval().toNanos();
     } catch (MemberNameInUseException e) {
       return onNameConflict(e);
+    } catch (StoreReadOnlyException e) {
+      long wait = nextBackoff();
+      readOnly(e, "nothing is claimed until it is writable");
+      long readOnlyFor = ticker.nanos() - readOnlySinceNanos;
+      if (!everJoined && readOnlyFor > config.readOnlyStartupLimit().toNanos()) {
+        // Read-only from the very first attempt on: most likely a replica's address, which no retry
+        // fixes. Once joined, a read-only database is a failover in progress: retried for ever.
+        cluster.fail(
+            new StoreMisconfiguredException(
+                e.database(),
+                StoreMisconfiguredException.Problem.READ_ONLY,
+                e.getMessage()
+                    + "; still read-only "
+                    + TimeUnit.NANOSECONDS.toMillis(readOnlyFor)
+                    + " ms after the first attempt, past readOnlyStartupLimit ("
+                    + config.readOnlyStartupLimit()
+                    + ", --read-only-startup-limit)",
+                e));
+        running = false;
+        return 0;
+      }
+      return wait;
     } catch (StoreUnavailableException e) {
       unreachableAttempts++;
       long wait = nextBackoff();
@@ -168,6 +207,7 @@ final class LeaseRenewer implements Runnable {
         cluster.selfFence(member, "the database reports the lease of " + member + " expired");
         return 0; // rejoin at once
       }
+      writable();
       MemberState before = lease.state();
       if (lease.renewed(member, sentAt)) {
         cluster.onRenewed(member, sentNanos);
@@ -179,6 +219,9 @@ final class LeaseRenewer implements Runnable {
       }
       return Math.max(0, sentNanos + config.renewInterval().toNanos() - ticker.nanos());
     } catch (StoreUnavailableException e) {
+      if (e instanceof StoreReadOnlyException readOnly) {
+        readOnly(readOnly, "the lease cannot be renewed meanwhile");
+      }
       if (lease.renewalFailed(member, "lease renewal failed: " + e.getMessage())) {
         log.warn(
             "{}: lease renewal failed ({}); {} ms of lease left before services stop",
@@ -188,6 +231,40 @@ final class LeaseRenewer implements Runnable {
       }
       // Retry sooner than the normal interval: every attempt that lands keeps the lease.
       return Math.min(config.renewInterval().toNanos(), config.retryBackoffMin().toNanos());
+    }
+  }
+
+  /**
+   * Notes that the database refused a write as read-only (a failover under way, or a replica's
+   * address): a WARN when it starts, and again every {@link #READ_ONLY_WARN_EVERY_NANOS}.
+   */
+  private void readOnly(StoreReadOnlyException e, String consequence) {
+    long now = ticker.nanos();
+    if (readOnlySince == null) {
+      readOnlySince = clock.instant();
+      readOnlySinceNanos = now;
+    } else if (now - readOnlyWarnedNanos < READ_ONLY_WARN_EVERY_NANOS) {
+      return;
+    }
+    readOnlyWarnedNanos = now;
+    log.warn(
+        "{}: the database is read-only since {} ({} ms): {}; retrying, {}",
+        config.memberName(),
+        readOnlySince,
+        TimeUnit.NANOSECONDS.toMillis(now - readOnlySinceNanos),
+        e.getMessage(),
+        consequence);
+  }
+
+  /** A write went through: if the database was read-only, say that it is writable again. */
+  private void writable() {
+    if (readOnlySince != null) {
+      log.info(
+          "{}: the database is writable again, after {} ms read-only (since {})",
+          config.memberName(),
+          TimeUnit.NANOSECONDS.toMillis(ticker.nanos() - readOnlySinceNanos),
+          readOnlySince);
+      readOnlySince = null;
     }
   }
 

@@ -63,6 +63,7 @@ public final class BuildFarmMaster {
               .leaseTtl(o.leaseTtl)
               .capacity(o.capacity)
               .tags(o.tags)
+              .readOnlyStartupLimit(o.readOnlyStartupLimit)
               .build();
     } catch (InvalidConfigException e) {
       throw switch (e.field()) {
@@ -70,6 +71,8 @@ public final class BuildFarmMaster {
         case "leaseTtl" -> e.renamed("--lease-ttl", o.leaseTtl);
         case "capacity" -> e.renamed("--capacity", o.capacity);
         case "tag" -> e.renamed("--tags", o.tags);
+        case "readOnlyStartupLimit" ->
+            e.renamed("--read-only-startup-limit", o.readOnlyStartupLimit);
         default -> e;
       };
     }

@@ -90,6 +90,16 @@ public final class BuildFarmMasterOptions {
   Duration leaseTtl = Duration.ofSeconds(3);
 
   @Option(
+      names = "--read-only-startup-limit",
+      defaultValue = "1m",
+      converter = DurationConverter.class,
+      description =
+          "At the first start only: how long to wait for a read-only database (a hot standby, a"
+              + " demoted primary) to become writable before exiting (default ${DEFAULT-VALUE})."
+              + " Once joined, a read-only database is retried like an unreachable one.")
+  Duration readOnlyStartupLimit = Duration.ofMinutes(1);
+
+  @Option(
       names = "--work",
       defaultValue = "50ms",
       converter = DurationConverter.class,
