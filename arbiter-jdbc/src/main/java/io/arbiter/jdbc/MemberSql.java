@@ -170,31 +170,43 @@ final class MemberSql {
         ps.setLong(3, member.incarnation());
       }
       try (ResultSet rs = ps.executeQuery()) {
-        return readHeartbeat(rs);
+        return readHeartbeat(rs, member);
       }
     }
   }
 
-  /** Reads the heartbeat's rows: one per member, each with the renewal's outcome. */
-  private static Heartbeat readHeartbeat(ResultSet rs) throws SQLException {
+  /**
+   * Reads the heartbeat's rows: one per member, each with the renewal's outcome. With the writable
+   * CTE (PostgreSQL) the rows are read from the snapshot before the renewal, so {@code member}'s
+   * own row tells the database's age of its previous renewal; MariaDB's procedure reads them after
+   * the renewal, so there the age is unknown (-1).
+   */
+  private Heartbeat readHeartbeat(ResultSet rs, MemberId member) throws SQLException {
     List<Heartbeat.Lease> leases = new ArrayList<>();
     long epoch = -1;
     long head = -1;
     boolean ok = false;
+    long ownRenewalAge = -1;
     while (rs.next()) {
       ok = rs.getLong("renewed") > 0;
       epoch = rs.getLong("epoch");
       head = rs.getLong("event_head");
-      leases.add(
+      Heartbeat.Lease lease =
           new Heartbeat.Lease(
               rs.getString("name"),
               rs.getLong("incarnation"),
               "ACTIVE".equals(rs.getString("state")),
               rs.getLong("left_ms"),
               -rs.getLong("renewed_ms"),
-              Optional.ofNullable(rs.getString("peer_address"))));
+              Optional.ofNullable(rs.getString("peer_address")));
+      leases.add(lease);
+      if (!heartbeatIsProcedure
+          && lease.name().equals(member.name())
+          && lease.incarnation() == member.incarnation()) {
+        ownRenewalAge = Math.max(0, lease.millisSinceRenewal());
+      }
     }
-    return new Heartbeat(ok, epoch, leases, head);
+    return new Heartbeat(ok, epoch, leases, head, ownRenewalAge);
   }
 
   /** Stores {@code member}'s view of its peers (at most 4000 characters). */
