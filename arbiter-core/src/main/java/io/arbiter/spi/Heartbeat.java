@@ -19,15 +19,29 @@ import java.util.Optional;
  * @param leases every member row, with its remaining lease by the store's clock (possibly negative:
  *     overdue, not yet marked expired); the members table holds one row per master name, so this
  *     stays small
+ * @param ownRenewalAgeMillis the store's now minus this member's <em>previous</em> renewal (or its
+ *     join), measured by the store in the same statement, before this renewal overwrote it; -1 if
+ *     the store cannot tell. Compared with the time the master measured on its own monotonic clock
+ *     since it sent that renewal, it shows a step of the store's clock
  */
-public record Heartbeat(boolean renewed, long changeEpoch, List<Lease> leases, long eventHead) {
+public record Heartbeat(
+    boolean renewed,
+    long changeEpoch,
+    List<Lease> leases,
+    long eventHead,
+    long ownRenewalAgeMillis) {
   public Heartbeat {
     leases = List.copyOf(leases);
   }
 
+  /** A heartbeat from a store that does not measure the age of the member's own renewal. */
+  public Heartbeat(boolean renewed, long changeEpoch, List<Lease> leases, long eventHead) {
+    this(renewed, changeEpoch, leases, eventHead, -1);
+  }
+
   /** A heartbeat from a store without an event log. */
   public Heartbeat(boolean renewed, long changeEpoch, List<Lease> leases) {
-    this(renewed, changeEpoch, leases, -1);
+    this(renewed, changeEpoch, leases, -1, -1);
   }
 
   /**

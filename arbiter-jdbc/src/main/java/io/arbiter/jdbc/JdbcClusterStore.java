@@ -118,7 +118,8 @@ public final class JdbcClusterStore implements ClusterStore {
             "renewing the lease of " + member, c -> members.heartbeat(c, member, ttl));
     Heartbeat h = r.heartbeat();
     if (h.renewed() && !generation.renewalValid(member, r.generation(), ttl)) {
-      return new Heartbeat(false, h.changeEpoch(), h.leases(), h.eventHead());
+      return new Heartbeat(
+          false, h.changeEpoch(), h.leases(), h.eventHead(), h.ownRenewalAgeMillis());
     }
     return h;
   }

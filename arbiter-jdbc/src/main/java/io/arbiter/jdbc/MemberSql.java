@@ -184,18 +184,24 @@ final class MemberSql {
         ps.setLong(3, member.incarnation());
       }
       try (ResultSet rs = ps.executeQuery()) {
-        return readHeartbeat(rs);
+        return readHeartbeat(rs, member);
       }
     }
   }
 
-  /** Reads the heartbeat's rows: one per member, each with the renewal's outcome. */
-  private Renewal readHeartbeat(ResultSet rs) throws SQLException {
+  /**
+   * Reads the heartbeat's rows: one per member, each with the renewal's outcome. With the writable
+   * CTE (PostgreSQL) the rows are read from the snapshot before the renewal, so {@code member}'s
+   * own row tells the database's age of its previous renewal; MariaDB's procedure reads them after
+   * the renewal, so there the age is unknown (-1).
+   */
+  private Renewal readHeartbeat(ResultSet rs, MemberId member) throws SQLException {
     List<Heartbeat.Lease> leases = new ArrayList<>();
     long epoch = -1;
     long head = -1;
     long generation = 0; // the procedure's databases have none
     boolean ok = false;
+    long ownRenewalAge = -1;
     while (rs.next()) {
       ok = rs.getLong("renewed") > 0;
       epoch = rs.getLong("epoch");
@@ -203,16 +209,22 @@ final class MemberSql {
       if (!heartbeatIsProcedure) {
         generation = rs.getLong("generation");
       }
-      leases.add(
+      Heartbeat.Lease lease =
           new Heartbeat.Lease(
               rs.getString("name"),
               rs.getLong("incarnation"),
               "ACTIVE".equals(rs.getString("state")),
               rs.getLong("left_ms"),
               -rs.getLong("renewed_ms"),
-              Optional.ofNullable(rs.getString("peer_address"))));
+              Optional.ofNullable(rs.getString("peer_address")));
+      leases.add(lease);
+      if (!heartbeatIsProcedure
+          && lease.name().equals(member.name())
+          && lease.incarnation() == member.incarnation()) {
+        ownRenewalAge = Math.max(0, lease.millisSinceRenewal());
+      }
     }
-    return new Renewal(new Heartbeat(ok, epoch, leases, head), generation);
+    return new Renewal(new Heartbeat(ok, epoch, leases, head, ownRenewalAge), generation);
   }
 
   /** A heartbeat, and the database generation it ran on (see {@link DatabaseGeneration}). */

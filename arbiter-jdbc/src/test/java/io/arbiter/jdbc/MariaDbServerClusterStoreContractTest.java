@@ -30,6 +30,12 @@ class MariaDbServerClusterStoreContractTest extends ClusterStoreContract {
     }
   }
 
+  /** MariaDB's heartbeat procedure reads the rows after the renewal: the age is not measured. */
+  @Override
+  protected boolean measuresOwnRenewalAge() {
+    return false;
+  }
+
   @Override
   protected ClusterStore openStore(Duration leaseTtl) {
     // A store that closes its arbiter (and so its pools) when the contract closes it.

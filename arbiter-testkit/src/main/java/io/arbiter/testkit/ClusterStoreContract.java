@@ -278,6 +278,34 @@ public abstract class ClusterStoreContract {
         .isGreaterThan(0);
   }
 
+  /**
+   * Whether this store's heartbeat measures the age of the member's own previous renewal ({@link
+   * Heartbeat#ownRenewalAgeMillis()}); a store that does not reports -1.
+   */
+  protected boolean measuresOwnRenewalAge() {
+    return true;
+  }
+
+  @Test
+  void theHeartbeatTellsTheStoresAgeOfTheMembersPreviousRenewal() throws InterruptedException {
+    ClusterStore store = store();
+    MemberId a = store.join(name("a"), TTL, Optional.empty(), INFO);
+    store.heartbeat(a, TTL);
+    long sent = System.nanoTime();
+    passTime(Duration.ofMillis(400));
+    Heartbeat hb = store.heartbeat(a, TTL);
+    long measured = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
+    assertThat(hb.renewed()).isTrue();
+    if (!measuresOwnRenewalAge()) {
+      assertThat(hb.ownRenewalAgeMillis()).isEqualTo(-1);
+      return;
+    }
+    // The previous renewal, not this one: at least the time that passed between them.
+    assertThat(hb.ownRenewalAgeMillis()).isBetween(390L, Math.max(measured, 400L) + 50);
+    Heartbeat next = store.heartbeat(a, TTL);
+    assertThat(next.ownRenewalAgeMillis()).isBetween(0L, 200L);
+  }
+
   @Test
   void theHeartbeatReportsTheLeasesAndAnEpochThatEveryChangeMoves() {
     ClusterStore store = store();

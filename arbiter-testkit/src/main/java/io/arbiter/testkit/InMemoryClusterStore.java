@@ -128,6 +128,18 @@ public final class InMemoryClusterStore implements ClusterStore {
     return this;
   }
 
+  /**
+   * Steps the database's clock forward by {@code step}, and only the database's: as an NTP
+   * correction or an operator setting the clock on the database's host does. The masters' own
+   * clocks go on as before, so every lease looks {@code step} older to the database at once.
+   */
+  public InMemoryClusterStore stepClock(Duration step) {
+    synchronized (db) {
+      db.stepNanos += step.toNanos();
+    }
+    return this;
+  }
+
   public Fault fault() {
     synchronized (faultLock) {
       return fault;
@@ -212,6 +224,9 @@ public final class InMemoryClusterStore implements ClusterStore {
           MemberRow row = db.members.get(member.name());
           // Only a live lease is extended: once run out, it stays run out (the master rejoins).
           boolean renewed = row != null && row.isIncarnation(member) && row.isLive(now);
+          // As PostgreSQL's heartbeat measures it: this clock's now minus the previous renewal.
+          long ownRenewalAge =
+              row != null && row.isIncarnation(member) ? millis(now - row.renewedAt) : -1;
           if (renewed) {
             row.leaseExpires = now + ttl.toNanos();
             row.renewedAt = now;
@@ -227,7 +242,7 @@ public final class InMemoryClusterStore implements ClusterStore {
                     millis(now - m.renewedAt),
                     m.peerAddress()));
           }
-          return new Heartbeat(renewed, db.epoch, leases);
+          return new Heartbeat(renewed, db.epoch, leases, -1, ownRenewalAge);
         });
   }
 
@@ -652,9 +667,12 @@ public final class InMemoryClusterStore implements ClusterStore {
       this.startNanos = clock.nanos();
     }
 
+    /** How far {@link #stepClock} has moved this database's clock ahead of {@link #clock}. */
+    long stepNanos;
+
     /** The database's clock: the only one leases are judged by. */
     long now() {
-      return clock.nanos();
+      return clock.nanos() + stepNanos;
     }
 
     /** A reading of the clock as a wall-clock instant, for `arbiter status`. */

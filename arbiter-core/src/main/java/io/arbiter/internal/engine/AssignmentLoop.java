@@ -75,6 +75,11 @@ final class AssignmentLoop implements Runnable {
   private volatile boolean overdueSeen;
   private volatile long expiryDueNanos = NEVER;
 
+  /** Until when (ticker) this master expires no other member: a database clock step was seen. */
+  private volatile long expiryHeldUntilNanos;
+
+  private volatile boolean expiryHeld;
+
   private volatile boolean resetRequested;
 
   // Owned by this thread: the facts as merged from full and incremental reads.
@@ -158,6 +163,18 @@ final class AssignmentLoop implements Runnable {
     }
   }
 
+  /**
+   * The database's clock stepped forward: every lease looked older to it at once, so an overdue
+   * member may be a victim of the step whose own clock still gives it time. It learns of the step
+   * at its next renewal (which fails if its lease ran out by the database's clock, and then it
+   * stops its services); until one lease has passed here, this master expires no one.
+   */
+  void holdExpiryUntil(long untilNanos) {
+    expiryHeldUntilNanos = untilNanos;
+    expiryHeld = true;
+    wakeup.signal();
+  }
+
   /** A stop for a hand-over that returned after the round gave up waiting: release it soon. */
   void releaseLater(FencingToken token) {
     toRelease.add(token);
@@ -220,7 +237,12 @@ final class AssignmentLoop implements Runnable {
     }
     long now = ticker.nanos();
     long due = expiryDueNanos;
-    if (overdueSeen || (due != NEVER && now - due >= 0)) {
+    boolean holding = expiryHeld && now - expiryHeldUntilNanos < 0;
+    if (expiryHeld && !holding) {
+      expiryHeld = false;
+      log.info("{}: expiring overdue members again, one lease after the database clock step", me);
+    }
+    if (!holding && (overdueSeen || (due != NEVER && now - due >= 0))) {
       overdueSeen = false;
       expiryDueNanos = NEVER; // the next heartbeat sets it again
       int expired = store.expireOverdueMembers();
@@ -245,7 +267,8 @@ final class AssignmentLoop implements Runnable {
     }
     long next = idle;
     long nowAfter = ticker.nanos();
-    for (long at : new long[] {expiryDueNanos, retryAtNanos}) {
+    long heldUntil = holding ? expiryHeldUntilNanos : NEVER;
+    for (long at : new long[] {expiryDueNanos, retryAtNanos, heldUntil}) {
       if (at != NEVER) {
         next = Math.min(next, Math.max(0, at - nowAfter));
       }

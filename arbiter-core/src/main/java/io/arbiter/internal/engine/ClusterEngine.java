@@ -373,6 +373,11 @@ public final class ClusterEngine implements AutoCloseable {
     claimLoop.onHeartbeat(member, heartbeat);
   }
 
+  /** The database's clock stepped forward: expire no other member until {@code untilNanos}. */
+  void holdExpiryUntil(long untilNanos) {
+    claimLoop.holdExpiryUntil(untilNanos);
+  }
+
   /** After a change this master committed: wakes the peers (a hint; they also poll or listen). */
   void announceChange() {
     if (peers != null) {

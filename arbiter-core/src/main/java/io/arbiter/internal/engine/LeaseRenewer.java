@@ -31,6 +31,9 @@ final class LeaseRenewer implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(LeaseRenewer.class);
 
   /** How often a database that stays read-only is reported again (a WARN per attempt is noise). */
+  /** The smallest difference between the database's and this master's time taken for a step. */
+  private static final long MIN_STEP_TOLERANCE_MILLIS = 100;
+
   private static final long READ_ONLY_WARN_EVERY_NANOS = Duration.ofSeconds(30).toNanos();
 
   private final ClusterEngine cluster;
@@ -203,6 +206,11 @@ final class LeaseRenewer implements Runnable {
     long sentAt = leaseClock == ticker ? sentNanos : leaseClock.nanos(); // one reading
     try {
       Heartbeat heartbeat = store.heartbeat(member, config.leaseTtl());
+      // Before the lease records this renewal: the time since the previous one, on this clock.
+      long localAgeNanos = lease.nanosSinceLastRenewalSent();
+      if (databaseClockStepped(member, heartbeat, localAgeNanos) && heartbeat.renewed()) {
+        return 0; // fenced: rejoin at once
+      }
       if (!heartbeat.renewed()) {
         cluster.selfFence(member, "the database reports the lease of " + member + " expired");
         return 0; // rejoin at once
@@ -232,6 +240,56 @@ final class LeaseRenewer implements Runnable {
       // Retry sooner than the normal interval: every attempt that lands keeps the lease.
       return Math.min(config.renewInterval().toNanos(), config.retryBackoffMin().toNanos());
     }
+  }
+
+  /**
+   * Compares the database's age of this member's previous renewal with the time this master
+   * measured since it sent that renewal. The database stamped it after the send and measured its
+   * age before this reply, so without a step its age is at most ours; a larger age means the
+   * database's clock stepped forward (by about the difference), and every lease looked that much
+   * older to it at once. Then (a) if, by the database's clock, this master's lease came within the
+   * self-fence margin of running out, another master may have expired it: this master fences
+   * itself; and (b) other members may be victims of the same step, so this master expires no one
+   * for one lease. Returns true if it fenced this master. A store that does not measure the age
+   * (-1) is not checked.
+   */
+  private boolean databaseClockStepped(MemberId member, Heartbeat heartbeat, long localAgeNanos) {
+    long dbAgeMillis = heartbeat.ownRenewalAgeMillis();
+    if (dbAgeMillis < 0) {
+      return false;
+    }
+    long localAgeMillis = TimeUnit.NANOSECONDS.toMillis(localAgeNanos);
+    long stepMillis = dbAgeMillis - localAgeMillis;
+    if (stepMillis <= stepToleranceMillis()) {
+      return false;
+    }
+    log.warn(
+        "{}: the database clock stepped forward by about {} ms (it dates this master's previous"
+            + " renewal {} ms ago, this master measured {} ms): expiring no other member for {} ms,"
+            + " so that masters whose leases the step cut short can find out and stop first",
+        member,
+        stepMillis,
+        dbAgeMillis,
+        localAgeMillis,
+        config.leaseTtl().toMillis());
+    cluster.holdExpiryUntil(ticker.nanos() + config.leaseTtl().toNanos());
+    if (heartbeat.renewed()
+        && dbAgeMillis >= config.leaseTtl().minus(config.selfFenceMargin()).toMillis()) {
+      cluster.selfFence(
+          member,
+          "the database clock stepped forward by about "
+              + stepMillis
+              + " ms: by its clock the lease of "
+              + member
+              + " came within the self-fence margin of running out");
+      return true;
+    }
+    return false;
+  }
+
+  /** A difference smaller than this is clock-rate drift and timing, not a step. */
+  private long stepToleranceMillis() {
+    return Math.max(config.selfFenceMargin().toMillis(), MIN_STEP_TOLERANCE_MILLIS);
   }
 
   /**
