@@ -78,6 +78,23 @@ public final class ChaosMaster {
     proxy.mode(FaultProxy.Mode.OPEN);
   }
 
+  /**
+   * Cuts the master's connection right after each of its next {@code writeCommits} write commits
+   * ({@link Integer#MAX_VALUE}: every one) until {@link #keepAcknowledgements()}.
+   */
+  public void loseAcknowledgements(int writeCommits) {
+    proxy.cutAfterWriteCommits(writeCommits);
+  }
+
+  public void keepAcknowledgements() {
+    proxy.stopCutting();
+  }
+
+  /** How many of its connections lost an acknowledgement so far. */
+  public int acknowledgementsLost() {
+    return proxy.cuts();
+  }
+
   public void shiftClock(long offsetMillis) throws IOException {
     clock.set(offsetMillis);
   }
@@ -85,6 +102,7 @@ public final class ChaosMaster {
   /** Undoes every fault on this master: link open, clock true, running, not paused. */
   public void healAll() throws IOException, InterruptedException {
     healLink();
+    keepAcknowledgements();
     shiftClock(0);
     resume();
     restartIfDead();

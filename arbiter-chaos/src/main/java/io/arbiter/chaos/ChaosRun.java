@@ -9,8 +9,10 @@ import io.arbiter.chaos.nemesis.ClockNemesis;
 import io.arbiter.chaos.nemesis.DatabaseRestartNemesis;
 import io.arbiter.chaos.nemesis.KillNemesis;
 import io.arbiter.chaos.nemesis.LinkNemesis;
+import io.arbiter.chaos.nemesis.LostAckNemesis;
 import io.arbiter.chaos.nemesis.Nemesis;
 import io.arbiter.chaos.nemesis.PauseNemesis;
+import io.arbiter.chaos.nemesis.ReadOnlyNemesis;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -67,7 +69,7 @@ public final class ChaosRun {
       try (ChaosCluster cluster = ChaosCluster.start(options, db.jdbcUrl(), prefix, dir)) {
         awaitStarted(cluster, probe, dir);
         FaultInjector injector =
-            new FaultInjector(cluster, db, probe, nemeses(db), options.leaseTtl(), log);
+            new FaultInjector(cluster, db, probe, nemeses(db, probe), options.leaseTtl(), log);
         List<InjectedFault> faults =
             injector.run(
                 new FaultSchedule(options.seed(), kinds, options.masters(), options.leaseTtl()),
@@ -151,19 +153,30 @@ public final class ChaosRun {
       kinds.remove(FaultKind.DBRESTART);
       say("note: no dbrestart faults: the run can only restart an embedded PostgreSQL");
     }
+    if (kinds.contains(FaultKind.READONLY) && !db.jdbcUrl().startsWith("jdbc:postgresql:")) {
+      kinds.remove(FaultKind.READONLY);
+      say("note: no readonly faults: the run can only turn a PostgreSQL database read-only");
+    }
     if (kinds.isEmpty()) {
       throw new InvalidConfigException(
-          "--faults", "dbrestart", "needs --db embedded; add other kinds of fault");
+          "--faults",
+          options.faults().stream().map(FaultKind::label).sorted().toList(),
+          "leaves no fault this database allows (dbrestart needs --db embedded, readonly"
+              + " PostgreSQL); add other kinds of fault");
     }
     return kinds;
   }
 
-  private static Map<FaultKind, Nemesis> nemeses(ChaosDatabase db) {
+  private static Map<FaultKind, Nemesis> nemeses(ChaosDatabase db, ClusterProbe probe) {
     Map<FaultKind, Nemesis> n = new EnumMap<>(FaultKind.class);
     n.put(FaultKind.KILL, new KillNemesis());
     n.put(FaultKind.PAUSE, new PauseNemesis());
     n.put(FaultKind.LINK, new LinkNemesis());
     n.put(FaultKind.CLOCK, new ClockNemesis());
+    n.put(FaultKind.LOSTACK, new LostAckNemesis(probe));
+    if (db.jdbcUrl().startsWith("jdbc:postgresql:")) {
+      n.put(FaultKind.READONLY, new ReadOnlyNemesis(db.jdbcUrl()));
+    }
     if (db.restartable()) {
       n.put(FaultKind.DBRESTART, new DatabaseRestartNemesis(db));
     }

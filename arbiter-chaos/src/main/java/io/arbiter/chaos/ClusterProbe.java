@@ -1,6 +1,8 @@
 package io.arbiter.chaos;
 
+import io.arbiter.ClusterAdmin;
 import io.arbiter.ClusterStatus;
+import io.arbiter.chaos.nemesis.ServiceMover;
 import io.arbiter.examples.buildfarm.BuildFarmWorkload;
 import io.arbiter.examples.buildfarm.TickHistory;
 import io.arbiter.jdbc.Dialect;
@@ -27,7 +29,7 @@ import javax.sql.DataSource;
  * status, the accepted ticks, the database's clock. Reads only this run's members and services (by
  * their prefix), so runs sharing a server do not see each other.
  */
-final class ClusterProbe implements AutoCloseable {
+final class ClusterProbe implements AutoCloseable, ServiceMover {
   /** Sizes the pool's timeouts: the probe holds no lease, so this is not the masters' TTL. */
   private static final Duration TIMEOUTS = Duration.ofSeconds(10);
 
@@ -159,6 +161,30 @@ final class ClusterProbe implements AutoCloseable {
     return members.stream()
         .max(Comparator.comparingLong(m -> owned.getOrDefault(m, 0L)))
         .orElseThrow();
+  }
+
+  @Override
+  public List<String> moveOnto(String member, int count, int offset) {
+    List<String> others =
+        status().services().stream()
+            .filter(s -> s.owner() == null || !s.owner().startsWith(member + "#"))
+            .map(ClusterStatus.Service::name)
+            .sorted()
+            .toList();
+    List<String> moved = new ArrayList<>();
+    ClusterAdmin admin = new ClusterAdmin(store);
+    for (int i = 0; i < Math.min(count, others.size()); i++) {
+      String service = others.get((offset + i) % others.size());
+      admin.move(service, member);
+      moved.add(service);
+    }
+    return moved;
+  }
+
+  @Override
+  public void unmove(Collection<String> services) {
+    ClusterAdmin admin = new ClusterAdmin(store);
+    services.forEach(admin::unmove);
   }
 
   /** The services owned by an ACTIVE member whose lease has not run out. */

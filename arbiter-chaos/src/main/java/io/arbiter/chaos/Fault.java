@@ -12,6 +12,10 @@ import java.time.Duration;
  * @param linkMode LINK: how the link is cut; CLOCK: {@code BLACKHOLE} if the link is also cut while
  *     the clock is stepped (the case a lease measured on the wall clock gets wrong), else null
  * @param clockShift CLOCK: how far the wall clock is stepped (negative: back); zero otherwise
+ * @param lostCommits LOSTACK: how many of the target's write commits lose their acknowledgement
+ *     during the fault ({@link Integer#MAX_VALUE}: every one); zero otherwise
+ * @param moves LOSTACK: how many services are moved onto the target when the fault begins (as an
+ *     operator's {@code arbiter move} would), so that it claims while its acknowledgements are lost
  */
 public record Fault(
     int number,
@@ -20,7 +24,21 @@ public record Fault(
     Duration duration,
     Duration pauseAfter,
     FaultProxy.Mode linkMode,
-    Duration clockShift) {
+    Duration clockShift,
+    int lostCommits,
+    int moves) {
+
+  /** A fault of a kind that has no lost commits and no moves. */
+  public Fault(
+      int number,
+      FaultKind kind,
+      FaultTarget target,
+      Duration duration,
+      Duration pauseAfter,
+      FaultProxy.Mode linkMode,
+      Duration clockShift) {
+    this(number, kind, target, duration, pauseAfter, linkMode, clockShift, 0, 0);
+  }
 
   /** For a person: "#3 SIGSTOP m2 (the busiest master) for 4200 ms". */
   public String describe(String targetName) {
@@ -33,6 +51,17 @@ public record Fault(
           case PAUSE -> "SIGSTOP " + who + " for " + ms + " ms";
           case LINK -> "cut the link of " + who + " (" + linkMode + ") for " + ms + " ms";
           case DBRESTART -> "restart the database, down for " + ms + " ms";
+          case READONLY -> "turn the database read-only for " + ms + " ms";
+          case LOSTACK ->
+              "lose the acknowledgements of "
+                  + (lostCommits == Integer.MAX_VALUE ? "every" : "the next " + lostCommits)
+                  + " write commit(s) of "
+                  + who
+                  + " for "
+                  + ms
+                  + " ms, moving "
+                  + moves
+                  + " service(s) onto it";
           case CLOCK ->
               "step the wall clock of "
                   + who

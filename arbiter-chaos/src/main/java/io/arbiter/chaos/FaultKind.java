@@ -12,7 +12,15 @@ public enum FaultKind {
   PAUSE("pause", "SIGSTOP of a master for longer than its lease, then SIGCONT"),
   LINK("link", "a master's link to the database cut (blackhole or reset), then healed"),
   DBRESTART("dbrestart", "the embedded PostgreSQL stopped and started again under load"),
-  CLOCK("clock", "a master's wall clock stepped by seconds");
+  CLOCK("clock", "a master's wall clock stepped by seconds"),
+  LOSTACK(
+      "lostack",
+      "a master's write commits reach the database but their acknowledgements are lost (its"
+          + " connection is cut right after the COMMIT), while services are moved onto it"),
+  READONLY(
+      "readonly",
+      "the PostgreSQL database turned read-only (sessions ended, new ones read-only), as a failover"
+          + " onto a standby looks, then writable again");
 
   private final String label;
   private final String description;
@@ -30,9 +38,9 @@ public enum FaultKind {
     return description;
   }
 
-  /** True for faults aimed at one master (all but the database restart). */
+  /** True for faults aimed at one master (all but those on the database). */
   public boolean targetsMaster() {
-    return this != DBRESTART;
+    return this != DBRESTART && this != READONLY;
   }
 
   public static FaultKind of(String label) {

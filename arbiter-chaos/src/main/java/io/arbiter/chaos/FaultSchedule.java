@@ -37,6 +37,8 @@ public final class FaultSchedule {
     FaultTarget target = kind.targetsMaster() ? drawTarget() : FaultTarget.database();
     FaultProxy.Mode linkMode = null;
     long shift = 0;
+    int lostCommits = 0;
+    int moves = 0;
     long duration;
     switch (kind) {
       case KILL -> duration = between(500, 2_500);
@@ -47,6 +49,15 @@ public final class FaultSchedule {
         duration = between(500, ttlMillis + 3_000);
       }
       case DBRESTART -> duration = between(500, 3_000);
+      case READONLY -> duration = between(1_000, ttlMillis + 3_000);
+      case LOSTACK -> {
+        // Half the time a few commits (mostly the services' fenced writes), half the time every
+        // write commit in the window, so that the claims of the services moved onto the target
+        // lose theirs too. Windows longer than the lease's renewal margin make it self-fence.
+        lostCommits = random.nextBoolean() ? 1 + random.nextInt(3) : Integer.MAX_VALUE;
+        moves = 1 + random.nextInt(2);
+        duration = between(500, ttlMillis + 1_000);
+      }
       case CLOCK -> {
         if (random.nextBoolean()) {
           // A step back while renewals cannot get through: harmless for a lease measured on the
@@ -69,7 +80,9 @@ public final class FaultSchedule {
         Duration.ofMillis(duration),
         Duration.ofMillis(between(500, 2_000)),
         linkMode,
-        Duration.ofMillis(shift));
+        Duration.ofMillis(shift),
+        lostCommits,
+        moves);
   }
 
   /** The next {@code n} faults. */

@@ -27,6 +27,8 @@ class FaultScheduleTest {
                     FaultKind.CLOCK,
                     FaultKind.DBRESTART,
                     FaultKind.LINK,
+                    FaultKind.READONLY,
+                    FaultKind.LOSTACK,
                     FaultKind.PAUSE,
                     FaultKind.KILL),
                 5,
@@ -52,6 +54,17 @@ class FaultScheduleTest {
         case PAUSE -> assertThat(ms).as("a pause outlasts the lease").isGreaterThan(3_000L);
         case LINK -> assertThat(f.linkMode()).isNotNull();
         case DBRESTART -> assertThat(f.target().isDatabase()).isTrue();
+        case READONLY -> {
+          assertThat(f.target().isDatabase()).isTrue();
+          assertThat(ms).as("read-only from a second to past the lease").isBetween(1_000L, 6_000L);
+        }
+        case LOSTACK -> {
+          assertThat(f.target().isDatabase()).isFalse();
+          assertThat(f.lostCommits()).isPositive();
+          assertThat(f.lostCommits() <= 3 || f.lostCommits() == Integer.MAX_VALUE).isTrue();
+          assertThat(f.moves()).isBetween(1, 2);
+          assertThat(ms).isBetween(500L, 4_000L);
+        }
         case CLOCK -> {
           assertThat(f.clockShift().abs().toMillis()).isBetween(1_000L, 11_000L);
           if (f.linkMode() != null) {
@@ -64,8 +77,27 @@ class FaultScheduleTest {
         assertThat(f.target().isBusiest() || f.target().master() <= 5).isTrue();
       }
       assertThat(f.pauseAfter().toMillis()).isBetween(500L, 2_000L);
+      if (f.kind() != FaultKind.LOSTACK) {
+        assertThat(f.lostCommits()).isZero();
+        assertThat(f.moves()).isZero();
+      }
     }
     assertThat(faults).extracting(Fault::number).startsWith(1, 2, 3);
+  }
+
+  @Test
+  void theDatabaseFaultsAreDrawnWithTheirOwnTarget() {
+    List<Fault> faults =
+        new FaultSchedule(11, EnumSet.of(FaultKind.READONLY, FaultKind.LOSTACK), 5, TTL).next(200);
+    assertThat(faults).extracting(Fault::kind).contains(FaultKind.READONLY, FaultKind.LOSTACK);
+    assertThat(faults)
+        .filteredOn(f -> f.kind() == FaultKind.READONLY)
+        .allMatch(f -> f.target().isDatabase());
+    assertThat(faults)
+        .filteredOn(f -> f.kind() == FaultKind.LOSTACK)
+        .extracting(Fault::lostCommits)
+        .contains(Integer.MAX_VALUE)
+        .anyMatch(n -> n <= 3);
   }
 
   @Test
@@ -82,6 +114,6 @@ class FaultScheduleTest {
     assertThatThrownBy(() -> FaultKind.parseList("kill,meteor"))
         .isInstanceOf(InvalidConfigException.class)
         .hasMessageContaining("meteor")
-        .hasMessageContaining("kill,pause,link,dbrestart,clock");
+        .hasMessageContaining("kill,pause,link,dbrestart,clock,lostack,readonly");
   }
 }

@@ -87,8 +87,12 @@ public final class LivenessChecker implements Checker {
       if (!f.injected() || f.affectedTokens().isEmpty()) {
         continue; // a fault on a master that owned nothing interrupts nothing
       }
-      long from = f.kind() == FaultKind.DBRESTART ? f.healMillis() : f.startMillis();
-      long stayedIfAfter = f.kind() == FaultKind.CLOCK ? f.startMillis() : f.healMillis();
+      // The database down or read-only: no master can do anything before it is back.
+      boolean database = f.kind() == FaultKind.DBRESTART || f.kind() == FaultKind.READONLY;
+      long from = database ? f.healMillis() : f.startMillis();
+      // A clock step and lost acknowledgements should interrupt nothing: every write counts.
+      boolean harmless = f.kind() == FaultKind.CLOCK || f.kind() == FaultKind.LOSTACK;
+      long stayedIfAfter = harmless ? f.startMillis() : f.healMillis();
       long recovered = from;
       for (Map.Entry<String, Long> a : f.affectedTokens().entrySet()) {
         Tick t =
