@@ -77,7 +77,17 @@ final class ChaosCluster implements AutoCloseable {
                 "--history",
                 history.toString(),
                 "--clock-offset-file",
-                clock.path().toString()));
+                clock.path().toString(),
+                "--callback-timeout",
+                options.callbackTimeout().toMillis() + "ms",
+                "--callback-delay-max",
+                options.callbackDelayMax().toMillis() + "ms",
+                "--callback-failure-rate",
+                String.valueOf(options.callbackFailureRate()),
+                "--callback-seed",
+                String.valueOf(options.seed()),
+                "--callback-faults-switch",
+                callbackFaultsSwitch(dir).toString()));
     if (!options.createSchema()) {
       args.add("--no-create-schema");
     }
@@ -89,6 +99,11 @@ final class ChaosCluster implements AutoCloseable {
     }
     MasterProcess process = fleet.start(prefix + shortName, args);
     masters.add(new ChaosMaster(shortName, fleet, process, proxy, clock, history));
+  }
+
+  /** The file whose existence turns the masters' callback delays and failures on. */
+  static Path callbackFaultsSwitch(Path dir) {
+    return dir.resolve("callback-faults.on");
   }
 
   List<ChaosMaster> masters() {

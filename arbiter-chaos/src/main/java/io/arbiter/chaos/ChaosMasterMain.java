@@ -36,6 +36,30 @@ public final class ChaosMasterMain implements Callable<Integer> {
       description = "Shift this master's wall clock by the milliseconds written in this file.")
   Path clockOffsetFile;
 
+  @Option(
+      names = "--callback-delay-max",
+      defaultValue = "0ms",
+      converter = io.arbiter.examples.cli.DurationConverter.class,
+      description = "Each start and stop callback first waits a random time up to this.")
+  java.time.Duration callbackDelayMax;
+
+  @Option(
+      names = "--callback-failure-rate",
+      defaultValue = "0",
+      description = "The probability that a start or stop callback fails.")
+  double callbackFailureRate;
+
+  @Option(
+      names = "--callback-seed",
+      defaultValue = "0",
+      description = "Seed of the callbacks' delays and failures (mixed with the master's name).")
+  long callbackSeed;
+
+  @Option(
+      names = "--callback-faults-switch",
+      description = "Callback delays and failures apply only while this file exists.")
+  Path callbackFaultsSwitch;
+
   public static void main(String[] args) {
     System.exit(ArbiterCommandLine.execute(new ChaosMasterMain(), args));
   }
@@ -49,7 +73,17 @@ public final class ChaosMasterMain implements Callable<Integer> {
             options.name(),
             master.config().leaseTtl().toMillis(),
             master.config().selfFenceMargin().toMillis());
-    master.listener(history).tickObserver(history).closeAtStop(history);
+    CallbackFaults callbackFaults =
+        new CallbackFaults(
+            callbackDelayMax,
+            callbackFailureRate,
+            callbackSeed * 31 + options.name().hashCode(),
+            callbackFaultsSwitch);
+    master
+        .listener(history)
+        .tickObserver(history)
+        .serviceWrapper(s -> new ChaosCallbacks(s, callbackFaults, history))
+        .closeAtStop(history);
     if (clockOffsetFile != null) {
       master.clock(new OffsetClock(clockOffsetFile));
     }

@@ -19,6 +19,11 @@ import java.util.Set;
  * @param work how long each service works between deciding to write and writing ({@code --work}): a
  *     pause that lands inside it makes the master wake up and send a write with a stale token
  * @param workDir where the history files and master logs go; null for a new temporary directory
+ * @param callbackDelayMax each start and stop callback of the workload first waits a seeded random
+ *     time from 0 to this (while faults are injected)
+ * @param callbackFailureRate the probability that a start or stop callback fails (while faults are
+ *     injected)
+ * @param callbackTimeout the masters' {@code ClusterConfig.callbackTimeout}
  */
 public record ChaosOptions(
     String jdbcUrl,
@@ -34,14 +39,22 @@ public record ChaosOptions(
     Duration leaseTtl,
     Duration tick,
     Duration work,
-    Path workDir) {
+    Path workDir,
+    Duration callbackDelayMax,
+    double callbackFailureRate,
+    Duration callbackTimeout) {
   /**
    * The safety mechanisms a run can break on purpose (`--plant-bug`), to prove that a checker
    * catches what they prevent. The masters get them as the system property {@code
    * arbiter.plantedBugs}, which the engine reads once at start.
    */
   public static final List<String> PLANTED_BUGS =
-      List.of("skip-fence", "no-self-fence", "wall-clock-lease");
+      List.of(
+          "skip-fence",
+          "no-self-fence",
+          "wall-clock-lease",
+          "forget-lost-ack",
+          "keep-failed-start");
 
   /** Fails with a message naming the known labels when {@code label} is not one of them. */
   public static void validatePlantedBug(String label) {
@@ -63,6 +76,11 @@ public record ChaosOptions(
   public static final Duration DEFAULT_TICK = Duration.ofMillis(50);
 
   public static final Duration DEFAULT_WORK = Duration.ofMillis(100);
+
+  public static final Duration DEFAULT_CALLBACK_DELAY_MAX = Duration.ZERO;
+  public static final double DEFAULT_CALLBACK_FAILURE_RATE = 0;
+  public static final Duration DEFAULT_CALLBACK_TIMEOUT =
+      io.arbiter.ClusterConfig.DEFAULT_CALLBACK_TIMEOUT;
 
   public ChaosOptions {
     faults = Set.copyOf(faults);
@@ -93,6 +111,26 @@ public record ChaosOptions(
     private Duration tick = DEFAULT_TICK;
     private Duration work = DEFAULT_WORK;
     private Path workDir;
+    private Duration callbackDelayMax = DEFAULT_CALLBACK_DELAY_MAX;
+    private double callbackFailureRate = DEFAULT_CALLBACK_FAILURE_RATE;
+    private Duration callbackTimeout = DEFAULT_CALLBACK_TIMEOUT;
+
+    /** Start and stop callbacks wait a random time up to this ({@code --callback-delay-max}). */
+    public Builder callbackDelayMax(Duration max) {
+      this.callbackDelayMax = max;
+      return this;
+    }
+
+    /** The probability that a callback fails ({@code --callback-failure-rate}). */
+    public Builder callbackFailureRate(double rate) {
+      this.callbackFailureRate = rate;
+      return this;
+    }
+
+    public Builder callbackTimeout(Duration timeout) {
+      this.callbackTimeout = timeout;
+      return this;
+    }
 
     /** A JDBC URL, or null for the embedded PostgreSQL. */
     public Builder database(String url, String user, String password) {
@@ -183,6 +221,17 @@ public record ChaosOptions(
       if (work.isNegative()) {
         throw new InvalidConfigException("--work", work, "must not be negative");
       }
+      if (callbackDelayMax == null || callbackDelayMax.isNegative()) {
+        throw new InvalidConfigException(
+            "--callback-delay-max", callbackDelayMax, "must not be negative");
+      }
+      if (!(callbackFailureRate >= 0 && callbackFailureRate <= 1)) {
+        throw new InvalidConfigException(
+            "--callback-failure-rate", callbackFailureRate, "must be between 0 and 1");
+      }
+      if (callbackTimeout == null || callbackTimeout.isNegative() || callbackTimeout.isZero()) {
+        throw new InvalidConfigException("--callback-timeout", callbackTimeout, "must be positive");
+      }
       plantedBugs.forEach(ChaosOptions::validatePlantedBug); // fails here, not in every master
       long s = seed != null ? seed : new java.security.SecureRandom().nextInt(Integer.MAX_VALUE);
       return new ChaosOptions(
@@ -199,7 +248,10 @@ public record ChaosOptions(
           leaseTtl,
           tick,
           work,
-          workDir);
+          workDir,
+          callbackDelayMax,
+          callbackFailureRate,
+          callbackTimeout);
     }
   }
 }

@@ -3,6 +3,7 @@ package io.arbiter.chaos;
 import io.arbiter.InvalidConfigException;
 import io.arbiter.chaos.check.Checker;
 import io.arbiter.chaos.check.LivenessChecker;
+import io.arbiter.chaos.check.OwnerRunsChecker;
 import io.arbiter.chaos.check.SafetyChecker;
 import io.arbiter.chaos.check.SelfFencingChecker;
 import io.arbiter.chaos.nemesis.ClockNemesis;
@@ -35,7 +36,11 @@ import java.util.UUID;
 public final class ChaosRun {
   /** The checks every run makes. */
   public static final List<Checker> CHECKERS =
-      List.of(new SafetyChecker(), new LivenessChecker(), new SelfFencingChecker());
+      List.of(
+          new SafetyChecker(),
+          new LivenessChecker(),
+          new OwnerRunsChecker(),
+          new SelfFencingChecker());
 
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(120);
 
@@ -68,15 +73,19 @@ public final class ChaosRun {
       probe.prepare();
       try (ChaosCluster cluster = ChaosCluster.start(options, db.jdbcUrl(), prefix, dir)) {
         awaitStarted(cluster, probe, dir);
+        Path callbackFaults = ChaosCluster.callbackFaultsSwitch(dir);
+        Files.writeString(callbackFaults, "callback delays and failures on\n");
         FaultInjector injector =
             new FaultInjector(cluster, db, probe, nemeses(db, probe), options.leaseTtl(), log);
         List<InjectedFault> faults =
             injector.run(
                 new FaultSchedule(options.seed(), kinds, options.masters(), options.leaseTtl()),
                 options.duration());
+        Files.deleteIfExists(callbackFaults); // callbacks as they are, for the final heal
         FinalState end = healAndSettle(injector, probe);
+        injector.snapshotOwnership();
         cluster.close(); // clean stops: the histories are complete after this
-        RunHistory history = collect(cluster, probe, faults, end);
+        RunHistory history = collect(cluster, probe, faults, end, injector.ownership());
         return new ChaosReport(
             options,
             db.label(),
@@ -115,14 +124,19 @@ public final class ChaosRun {
       throws InterruptedException, SQLException {
     injector.healEverything();
     long healedAt = probe.estimatedDbMillis();
-    Duration settle = options.leaseTtl().plusSeconds(2);
+    // A start callback under way at the heal may still take its whole delay.
+    Duration settle = options.leaseTtl().plusSeconds(2).plus(options.callbackDelayMax());
     say("every fault healed; settling for " + settle.toMillis() + " ms");
     Thread.sleep(settle.toMillis());
     return new FinalState(healedAt, probe.dbNowMillis(), probe.ownedByLiveMember());
   }
 
   private RunHistory collect(
-      ChaosCluster cluster, ClusterProbe probe, List<InjectedFault> faults, FinalState end)
+      ChaosCluster cluster,
+      ClusterProbe probe,
+      List<InjectedFault> faults,
+      FinalState end,
+      List<OwnerSnapshot> ownership)
       throws IOException, SQLException {
     List<MasterHistory> histories = new ArrayList<>();
     for (ChaosMaster m : cluster.masters()) {
@@ -135,7 +149,10 @@ public final class ChaosRun {
         probe.databaseViolations(),
         histories,
         faults,
-        end);
+        end,
+        options.callbackTimeout().toMillis(),
+        options.callbackDelayMax().toMillis(),
+        ownership);
   }
 
   private ChaosDatabase openDatabase(Path dir) throws IOException {

@@ -187,6 +187,34 @@ final class ClusterProbe implements AutoCloseable, ServiceMover {
     services.forEach(admin::unmove);
   }
 
+  /** Who owns what now, among the live incarnations. */
+  OwnerSnapshot ownership() {
+    ClusterStatus s = status();
+    long local = System.currentTimeMillis();
+    Set<String> live = new HashSet<>();
+    for (ClusterStatus.Member m : s.members()) {
+      if (m.state().equals("ACTIVE") && m.leaseLeftMillis() > 0) {
+        live.add(m.name() + "#" + m.incarnation());
+      }
+    }
+    List<OwnerSnapshot.Owned> owned = new ArrayList<>();
+    for (ClusterStatus.Service x : s.services()) {
+      if (x.owner() != null && live.contains(x.owner())) {
+        int hash = x.owner().lastIndexOf('#');
+        owned.add(
+            new OwnerSnapshot.Owned(
+                x.name(),
+                x.owner().substring(0, hash),
+                Long.parseLong(x.owner().substring(hash + 1)),
+                x.token(),
+                x.grantedAt() == null
+                    ? s.databaseTime().toEpochMilli()
+                    : x.grantedAt().toEpochMilli()));
+      }
+    }
+    return new OwnerSnapshot(s.databaseTime().toEpochMilli(), local, owned);
+  }
+
   /** The services owned by an ACTIVE member whose lease has not run out. */
   Set<String> ownedByLiveMember() {
     ClusterStatus s = status();

@@ -18,6 +18,7 @@ final class FaultInjector {
   private final Map<FaultKind, Nemesis> nemeses;
   private final Duration recoveryTimeout;
   private final RunLog log;
+  private final List<OwnerSnapshot> ownership = new ArrayList<>();
 
   FaultInjector(
       ChaosCluster cluster,
@@ -82,8 +83,23 @@ final class FaultInjector {
         recovered
             ? "  healed; every service writing again " + after + " ms later"
             : "  healed; NOT every service writing again after " + after + " ms");
+    snapshotOwnership();
     Thread.sleep(fault.pauseAfter().toMillis());
     return new InjectedFault(fault, targetName, start, healed, affected, null);
+  }
+
+  /** Who owns what now, for the owner-runs check; nothing if the database cannot say. */
+  void snapshotOwnership() {
+    try {
+      ownership.add(probe.ownership());
+    } catch (RuntimeException e) {
+      say("  could not read who owns what: " + e);
+    }
+  }
+
+  /** The ownership snapshots taken so far. */
+  List<OwnerSnapshot> ownership() {
+    return List.copyOf(ownership);
   }
 
   private InjectedFault skipped(Fault fault, String target, String why) {

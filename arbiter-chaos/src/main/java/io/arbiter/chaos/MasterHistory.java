@@ -45,6 +45,12 @@ public final class MasterHistory {
       return "join".equals(type) || "renew".equals(type);
     }
 
+    /** A line about a start or stop callback ("starting", "started", ... "stopped"). */
+    public boolean isCallback() {
+      return type != null
+          && (type.startsWith("start") && !"start".equals(type) || type.startsWith("stop"));
+    }
+
     public boolean isAct() {
       return "act".equals(type);
     }

@@ -80,6 +80,21 @@ public final class MasterHistoryWriter implements ClusterListener, TickObserver,
     write(l);
   }
 
+  /**
+   * A start or stop callback of the service of {@code token}: "starting", "started",
+   * "start_failed", "stopping" or "stopped", with a detail (a delay, an error) or null.
+   */
+  public void callback(String type, FencingToken token, String detail) {
+    Map<String, Object> l = line(type);
+    l.put("service", token.service());
+    l.put("incarnation", token.holder().incarnation());
+    l.put("token", token.value());
+    if (detail != null) {
+      l.put("reason", detail);
+    }
+    write(l);
+  }
+
   private void lease(String type, MemberId m, long sentNanos) {
     Map<String, Object> l = line(type);
     l.put("incarnation", m.incarnation());

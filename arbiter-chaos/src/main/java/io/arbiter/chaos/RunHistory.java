@@ -11,6 +11,9 @@ import java.util.List;
  * @param ticks accepted writes of this run's services, in id (insert) order
  * @param databaseViolations what {@link TickHistory#violations} found by SQL, an independent second
  *     reading of the same table
+ * @param callbackTimeoutMillis the masters' callback timeout
+ * @param callbackDelayMaxMillis the longest a workload callback was made to wait (0: no delays)
+ * @param ownership who owned what at times during the run and at its end
  */
 public record RunHistory(
     long leaseTtlMillis,
@@ -19,7 +22,32 @@ public record RunHistory(
     List<TickHistory.Violation> databaseViolations,
     List<MasterHistory> masters,
     List<InjectedFault> faults,
-    FinalState end) {
+    FinalState end,
+    long callbackTimeoutMillis,
+    long callbackDelayMaxMillis,
+    List<OwnerSnapshot> ownership) {
+
+  /** A history with the default callback timeout, no callback delays and no ownership snapshots. */
+  public RunHistory(
+      long leaseTtlMillis,
+      List<String> services,
+      List<Tick> ticks,
+      List<TickHistory.Violation> databaseViolations,
+      List<MasterHistory> masters,
+      List<InjectedFault> faults,
+      FinalState end) {
+    this(
+        leaseTtlMillis,
+        services,
+        ticks,
+        databaseViolations,
+        masters,
+        faults,
+        end,
+        ChaosOptions.DEFAULT_CALLBACK_TIMEOUT.toMillis(),
+        0,
+        List.of());
+  }
 
   /** The faults active at {@code millis} on the database clock, for excerpts. */
   public String faultsAt(long millis) {

@@ -18,6 +18,8 @@ public final class Histories {
   private final List<MasterHistory> masters = new ArrayList<>();
   private final List<InjectedFault> faults = new ArrayList<>();
   private FinalState end;
+  private long callbackTimeout = ChaosOptions.DEFAULT_CALLBACK_TIMEOUT.toMillis();
+  private final List<OwnerSnapshot> ownership = new ArrayList<>();
 
   public Histories services(String... names) {
     services.addAll(List.of(names));
@@ -69,12 +71,38 @@ public final class Histories {
     return this;
   }
 
+  public Histories callbackTimeout(long millis) {
+    callbackTimeout = millis;
+    return this;
+  }
+
+  /**
+   * A snapshot at {@code atMillis} (database and local clock alike) in which each of {@code owned}
+   * ("service@token member#incarnation granted-at-millis") is held by a live incarnation.
+   */
+  public Histories owners(long atMillis, String... owned) {
+    List<OwnerSnapshot.Owned> list = new ArrayList<>();
+    for (String o : owned) {
+      String[] parts = o.split("[@ #]");
+      list.add(
+          new OwnerSnapshot.Owned(
+              parts[0],
+              parts[2],
+              Long.parseLong(parts[3]),
+              Long.parseLong(parts[1]),
+              Long.parseLong(parts[4])));
+    }
+    ownership.add(new OwnerSnapshot(atMillis, atMillis, list));
+    return this;
+  }
+
   public RunHistory build() {
     if (end == null) {
       long last = ticks.stream().mapToLong(Tick::writtenAtMillis).max().orElse(0);
       end = new FinalState(last, last, Set.copyOf(services));
     }
-    return new RunHistory(TTL, services, ticks, sqlViolations, masters, faults, end);
+    return new RunHistory(
+        TTL, services, ticks, sqlViolations, masters, faults, end, callbackTimeout, 0, ownership);
   }
 
   /** A "start" line of a master's history, with a 3 s lease and a 500 ms margin. */
@@ -97,6 +125,15 @@ public final class Histories {
         "{\"type\":\"fence\",\"member\":\"%s\",\"incarnation\":%d,\"nanos\":%d,\"wall_ms\":0,"
             + "\"reason\":\"lease ran out on the local clock\"}",
         member, incarnation, atMillis * 1_000_000);
+  }
+
+  /** A callback line ("starting", "started", ...) written at {@code wallMillis}. */
+  public static String callback(
+      String type, String member, long incarnation, String service, long token, long wallMillis) {
+    return String.format(
+        "{\"type\":\"%s\",\"member\":\"%s\",\"nanos\":0,\"wall_ms\":%d,\"service\":\"%s\","
+            + "\"incarnation\":%d,\"token\":%d}",
+        type, member, wallMillis, service, incarnation, token);
   }
 
   public static String act(

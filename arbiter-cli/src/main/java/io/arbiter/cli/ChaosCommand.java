@@ -22,8 +22,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Run N masters of the demo workload, inject faults from a seeded schedule (kill -9, SIGSTOP,"
-          + " cut links, database restarts, clock steps), then check the history: safety, liveness,"
-          + " self-fencing. Exits 1 on any violation. See docs/verification.md."
+          + " cut links, database restarts, clock steps, lost commit acknowledgements, a read-only"
+          + " database), then check the history: safety, liveness, owner-runs, self-fencing. Exits 1 on any violation. See docs/verification.md."
     })
 public final class ChaosCommand implements Callable<Integer> {
   @Mixin DbOptions db;
@@ -59,7 +59,8 @@ public final class ChaosCommand implements Callable<Integer> {
       names = "--plant-bug",
       description =
           "Break a safety mechanism in every master, to see the checker catch it: skip-fence,"
-              + " no-self-fence, wall-clock-lease. Repeatable.")
+              + " no-self-fence, wall-clock-lease, forget-lost-ack, keep-failed-start."
+              + " Repeatable.")
   List<String> plantBugs = new ArrayList<>();
 
   @Option(
@@ -84,6 +85,33 @@ public final class ChaosCommand implements Callable<Integer> {
           "How long each service works between deciding to write and writing (default"
               + " ${DEFAULT-VALUE}): a pause landing there makes a stale write.")
   Duration work;
+
+  @Option(
+      names = "--callback-delay-max",
+      defaultValue = "0s",
+      converter = DurationConverter.class,
+      description =
+          "Each start and stop callback of the workload first waits a seeded random time up to"
+              + " this, while faults are injected (default ${DEFAULT-VALUE}); beyond the lease,"
+              + " faults land inside callbacks.")
+  Duration callbackDelayMax;
+
+  @Option(
+      names = "--callback-failure-rate",
+      defaultValue = "0",
+      description =
+          "The probability that a start or stop callback fails, while faults are injected"
+              + " (default ${DEFAULT-VALUE}).")
+  double callbackFailureRate;
+
+  @Option(
+      names = "--callback-timeout",
+      defaultValue = "10s",
+      converter = DurationConverter.class,
+      description =
+          "The masters' callback timeout: how long they wait for a start or stop callback"
+              + " (default ${DEFAULT-VALUE}).")
+  Duration callbackTimeout;
 
   @Option(
       names = "--history-dir",
@@ -115,6 +143,9 @@ public final class ChaosCommand implements Callable<Integer> {
             .leaseTtl(leaseTtl)
             .tick(tick)
             .work(work)
+            .callbackDelayMax(callbackDelayMax)
+            .callbackFailureRate(callbackFailureRate)
+            .callbackTimeout(callbackTimeout)
             .workDir(historyDir);
     if (seed != null) {
       b.seed(seed);

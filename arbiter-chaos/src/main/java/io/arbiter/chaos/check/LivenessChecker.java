@@ -140,7 +140,8 @@ public final class LivenessChecker implements Checker {
 
   private List<Violation> atTheEnd(Map<String, List<Tick>> byService, RunHistory h) {
     FinalState end = h.end();
-    long bound = h.leaseTtlMillis() + GRACE_MILLIS;
+    // A start callback under way at the heal may take its whole drawn delay first.
+    long bound = h.leaseTtlMillis() + GRACE_MILLIS + h.callbackDelayMaxMillis();
     List<Violation> found = new ArrayList<>();
     for (Map.Entry<String, List<Tick>> e : byService.entrySet()) {
       String service = e.getKey();
@@ -166,8 +167,10 @@ public final class LivenessChecker implements Checker {
             new Violation(
                 name(),
                 String.format(
-                    "%s did not write within lease TTL + 1 s (%d ms) of the final heal",
-                    service, bound),
+                    "%s did not write within lease TTL + 1 s%s (%d ms) of the final heal",
+                    service,
+                    h.callbackDelayMaxMillis() > 0 ? " + the longest callback delay" : "",
+                    bound),
                 List.of(
                     healed,
                     "first write after it: " + (firstAfterHeal == null ? "none" : firstAfterHeal),

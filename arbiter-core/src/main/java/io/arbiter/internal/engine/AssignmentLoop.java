@@ -382,6 +382,9 @@ final class AssignmentLoop implements Runnable {
    * released here and again from {@link #toRelease}, which is a no-op the second time.
    */
   private void releaseOrphans(MemberId me) {
+    if (PlantedBugs.FORGET_LOST_ACK) {
+      return;
+    }
     List<FencingToken> orphans = new ArrayList<>();
     List<FencingToken> failedStarts = new ArrayList<>();
     for (ClusterFacts.Service s : known.values()) {
@@ -394,6 +397,9 @@ final class AssignmentLoop implements Runnable {
       }
       FencingToken token = new FencingToken(s.name(), s.token(), me);
       if (slot != null && token.equals(slot.lastFailedStart())) {
+        if (PlantedBugs.KEEP_FAILED_START) {
+          continue;
+        }
         failedStarts.add(token);
       } else {
         orphans.add(token);

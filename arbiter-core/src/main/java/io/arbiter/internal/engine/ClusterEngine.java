@@ -501,7 +501,9 @@ public final class ClusterEngine implements AutoCloseable {
         ServiceSlot.StartResult result =
             e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         if (result == ServiceSlot.StartResult.FAILED) {
-          releaseFailedStart(token);
+          if (!PlantedBugs.KEEP_FAILED_START) {
+            releaseFailedStart(token);
+          }
           failed.add(slot);
         }
       } catch (TimeoutException ex) {

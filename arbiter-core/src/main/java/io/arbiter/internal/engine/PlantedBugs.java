@@ -16,7 +16,12 @@ final class PlantedBugs {
   static final String PROPERTY = "arbiter.plantedBugs";
 
   private static final Set<String> KNOWN =
-      Set.of("skip-fence", "no-self-fence", "wall-clock-lease");
+      Set.of(
+          "skip-fence",
+          "no-self-fence",
+          "wall-clock-lease",
+          "forget-lost-ack",
+          "keep-failed-start");
 
   /** The labels set for this JVM, sorted. */
   static final Set<String> PLANTED = parse(System.getProperty(PROPERTY, ""));
@@ -26,6 +31,15 @@ final class PlantedBugs {
 
   /** The master measures its lease on its wall clock, which may jump, not the monotonic one. */
   static final boolean WALL_CLOCK_LEASE = PLANTED.contains("wall-clock-lease");
+
+  /**
+   * No round releases the rows this incarnation owns with nothing running them, so a claim whose
+   * acknowledgement was lost leaves its service running nowhere.
+   */
+  static final boolean FORGET_LOST_ACK = PLANTED.contains("forget-lost-ack");
+
+  /** A service whose start failed keeps its row: it runs nowhere, and no one else may claim it. */
+  static final boolean KEEP_FAILED_START = PLANTED.contains("keep-failed-start");
 
   private PlantedBugs() {}
 

@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.arbiter.Cluster;
 import io.arbiter.ClusterConfig;
 import io.arbiter.ClusterListener;
+import io.arbiter.ClusteredService;
 import io.arbiter.InvalidConfigException;
 import io.arbiter.MemberState;
 import io.arbiter.balance.Placement;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -43,6 +45,7 @@ public final class BuildFarmMaster {
   private ClusterListener listener = new ClusterListener() {};
   private TickObserver observer = TickObserver.NONE;
   private Clock clock;
+  private UnaryOperator<ClusteredService> wrapper = UnaryOperator.identity();
   private final List<AutoCloseable> closeAtStop = new ArrayList<>();
 
   private BuildFarmMaster(BuildFarmMasterOptions options, ClusterConfig config) {
@@ -64,6 +67,7 @@ public final class BuildFarmMaster {
               .capacity(o.capacity)
               .tags(o.tags)
               .readOnlyStartupLimit(o.readOnlyStartupLimit)
+              .callbackTimeout(o.callbackTimeout)
               .build();
     } catch (InvalidConfigException e) {
       throw switch (e.field()) {
@@ -73,6 +77,7 @@ public final class BuildFarmMaster {
         case "tag" -> e.renamed("--tags", o.tags);
         case "readOnlyStartupLimit" ->
             e.renamed("--read-only-startup-limit", o.readOnlyStartupLimit);
+        case "callbackTimeout" -> e.renamed("--callback-timeout", o.callbackTimeout);
         default -> e;
       };
     }
@@ -102,6 +107,15 @@ public final class BuildFarmMaster {
   /** The wall clock the master reads (default: the system's). */
   public BuildFarmMaster clock(Clock clock) {
     this.clock = clock;
+    return this;
+  }
+
+  /**
+   * Wraps each clustered service of the workload (the chaos harness makes its callbacks slow or
+   * failing, and records them).
+   */
+  public BuildFarmMaster serviceWrapper(UnaryOperator<ClusteredService> wrapper) {
+    this.wrapper = wrapper;
     return this;
   }
 
@@ -164,16 +178,17 @@ public final class BuildFarmMaster {
     for (String service : BuildFarmWorkload.serviceNames(options.servicePrefix, options.services)) {
       builder.service(
           service,
-          new TickingService(
-              workloadPool,
-              dialect,
-              fence,
-              table,
-              options.tick,
-              options.work,
-              observer,
-              accepted,
-              rejected));
+          wrapper.apply(
+              new TickingService(
+                  workloadPool,
+                  dialect,
+                  fence,
+                  table,
+                  options.tick,
+                  options.work,
+                  observer,
+                  accepted,
+                  rejected)));
     }
     for (String local : options.localServices) {
       String[] parts = local.split(":", 2);

@@ -100,6 +100,15 @@ public final class BuildFarmMasterOptions {
   Duration readOnlyStartupLimit = Duration.ofMinutes(1);
 
   @Option(
+      names = "--callback-timeout",
+      defaultValue = "10s",
+      converter = DurationConverter.class,
+      description =
+          "How long a service's start or stop callback may take before the master goes on without"
+              + " it (default ${DEFAULT-VALUE}).")
+  Duration callbackTimeout = io.arbiter.ClusterConfig.DEFAULT_CALLBACK_TIMEOUT;
+
+  @Option(
       names = "--work",
       defaultValue = "50ms",
       converter = DurationConverter.class,
