@@ -49,14 +49,18 @@ public enum FaultKind {
         .filter(k -> k.label.equals(wanted))
         .findFirst()
         .orElseThrow(
-            () -> new InvalidConfigException("--faults", label, "must be among " + allLabels()));
+            () ->
+                new InvalidConfigException(
+                    "--faults", label, "must be among " + allLabels() + " (or all)"));
   }
 
-  /** Parses "kill,pause,link". */
+  /** Parses "kill,pause,link"; "all" stands for every kind. */
   public static Set<FaultKind> parseList(String labels) {
     Set<FaultKind> kinds = EnumSet.noneOf(FaultKind.class);
     for (String label : labels.split(",")) {
-      if (!label.isBlank()) {
+      if (label.trim().equalsIgnoreCase("all")) {
+        kinds.addAll(EnumSet.allOf(FaultKind.class));
+      } else if (!label.isBlank()) {
         kinds.add(of(label));
       }
     }

@@ -111,6 +111,7 @@ class FaultScheduleTest {
   void faultKindsAreParsedByTheirNames() {
     assertThat(FaultKind.parseList("kill, pause,link"))
         .containsExactlyInAnyOrder(FaultKind.KILL, FaultKind.PAUSE, FaultKind.LINK);
+    assertThat(FaultKind.parseList("all")).isEqualTo(EnumSet.allOf(FaultKind.class));
     assertThatThrownBy(() -> FaultKind.parseList("kill,meteor"))
         .isInstanceOf(InvalidConfigException.class)
         .hasMessageContaining("meteor")

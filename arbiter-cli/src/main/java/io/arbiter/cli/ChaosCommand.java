@@ -52,7 +52,9 @@ public final class ChaosCommand implements Callable<Integer> {
 
   @Option(
       names = "--faults",
-      description = "Kinds of fault, comma-separated (default: all of them).")
+      description =
+          "Kinds of fault, comma-separated, or all (default: all of them; a server URL leaves out"
+              + " dbrestart, and readonly unless it is PostgreSQL).")
   String faults = FaultKind.allLabels();
 
   @Option(
