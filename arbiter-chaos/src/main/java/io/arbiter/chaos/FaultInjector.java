@@ -120,6 +120,13 @@ final class FaultInjector {
     } catch (java.io.IOException e) {
       say("  could not heal every master: " + e);
     }
+    for (Nemesis n : nemeses.values()) {
+      try {
+        n.healAll();
+      } catch (Exception e) {
+        say("  could not undo what " + n.getClass().getSimpleName() + " left: " + e);
+      }
+    }
   }
 
   private void say(String line) {

@@ -3,6 +3,8 @@ package io.arbiter.chaos.nemesis;
 import io.arbiter.chaos.ChaosMaster;
 import io.arbiter.chaos.Fault;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Loses acknowledgements: the target's proxy cuts its connection right after forwarding each of the
@@ -13,6 +15,7 @@ import java.util.List;
  */
 public final class LostAckNemesis implements Nemesis {
   private final ServiceMover mover;
+  private final Set<String> stillMoved = ConcurrentHashMap.newKeySet();
 
   public LostAckNemesis(ServiceMover mover) {
     this.mover = mover;
@@ -22,9 +25,21 @@ public final class LostAckNemesis implements Nemesis {
   public Healing inject(Fault fault, ChaosMaster target) {
     target.loseAcknowledgements(fault.lostCommits());
     List<String> moved = mover.moveOnto(target.name(), fault.moves(), fault.number());
+    stillMoved.addAll(moved);
     return () -> {
       target.keepAcknowledgements();
       mover.unmove(moved);
+      stillMoved.removeAll(moved);
     };
+  }
+
+  /** Gives back to the balancer what a failed healing left moved (the proxies heal with them). */
+  @Override
+  public void healAll() {
+    List<String> left = List.copyOf(stillMoved);
+    if (!left.isEmpty()) {
+      mover.unmove(left);
+      stillMoved.removeAll(left);
+    }
   }
 }

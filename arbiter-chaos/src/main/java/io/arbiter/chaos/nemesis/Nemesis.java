@@ -16,6 +16,12 @@ public interface Nemesis {
    */
   Healing inject(Fault fault, ChaosMaster target) throws Exception;
 
+  /**
+   * Undoes what this nemesis may have left when a healing failed, for what healing every master
+   * does not cover (the database, the cluster's rules). Nothing by default.
+   */
+  default void healAll() throws Exception {}
+
   /** Undoes a fault. */
   @FunctionalInterface
   interface Healing {

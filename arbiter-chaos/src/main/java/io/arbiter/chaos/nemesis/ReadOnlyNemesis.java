@@ -17,6 +17,7 @@ import java.sql.Statement;
  */
 public final class ReadOnlyNemesis implements Nemesis {
   private final String jdbcUrl;
+  private volatile boolean readOnly;
 
   public ReadOnlyNemesis(String jdbcUrl) {
     if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
@@ -27,8 +28,20 @@ public final class ReadOnlyNemesis implements Nemesis {
 
   @Override
   public Healing inject(Fault fault, ChaosMaster target) throws Exception {
+    readOnly = true; // before: a failure halfway may have left it read-only
     setReadOnly(true);
-    return () -> setReadOnly(false);
+    return () -> {
+      setReadOnly(false);
+      readOnly = false;
+    };
+  }
+
+  @Override
+  public void healAll() throws SQLException {
+    if (readOnly) {
+      setReadOnly(false);
+      readOnly = false;
+    }
   }
 
   private void setReadOnly(boolean readOnly) throws SQLException {
