@@ -31,6 +31,8 @@ final class EventSql {
   private static final String WATERMARK =
       "SELECT through_seq FROM arbiter_event_purged WHERE id = 1";
   private static final String DELETE_THROUGH = "DELETE FROM arbiter_event WHERE seq <= ?";
+  private static final String LOWEST_FOR_UPDATE =
+      "SELECT seq FROM arbiter_event ORDER BY seq LIMIT 1 FOR UPDATE";
 
   private final Dialect dialect;
   private final boolean appendIsOneStatement;
@@ -213,7 +215,8 @@ final class EventSql {
   /**
    * Deletes the events older than {@code ageMillis} or beyond the newest {@code maxEvents}, as a
    * prefix of the log: everything up to a new watermark, which is recorded in the same transaction.
-   * Never the newest event, so that the head stays readable. Returns the number of events deleted.
+   * Never the newest event, so that the head stays readable. The watermark also covers what is gone
+   * already below the lowest event left. Returns the number of events deleted.
    *
    * <p>The watermark row is locked first, so that purges by several masters run one after the
    * other, and it only moves up. It never reaches a number that is not committed: it stays below
@@ -240,7 +243,16 @@ final class EventSql {
         oldest = rs.getLong(1); // 0 (NULL) when no event is that old
       }
     }
-    long through = Math.min(head - 1, Math.max(oldest, head - maxEvents));
+    // Everything below the lowest event left is gone already (numbers commit in order, so each
+    // of them committed): deleted by hand, or by a master of schema version 2, whose purge leaves
+    // no watermark. Recording it lets readers waiting at such a gap know that it is one. A locking
+    // read: InnoDB's plain snapshot could miss a lowest event that is committing right now.
+    long lowestLeft;
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(LOWEST_FOR_UPDATE)) {
+      lowestLeft = rs.next() ? rs.getLong(1) : 0;
+    }
+    long through = Math.min(head - 1, Math.max(Math.max(oldest, head - maxEvents), lowestLeft - 1));
     if (through <= current) {
       return 0;
     }

@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
  * Says when readers have waited long for an event number above the purge watermark ({@link
  * ReadGaps}). A snapshot that missed a commit shows it on the next read; a number still missing
  * after {@link #WARN_AFTER} is worth a WARN that names it, repeated every {@link #WARN_AGAIN}. The
- * readers keep waiting: skipping it could lose an event for good.
+ * readers keep waiting: skipping it could lose an event for good, and only the watermark says for
+ * sure that it is gone.
  */
 final class MissingEventWatch {
   static final Duration WARN_AFTER = Duration.ofSeconds(10);
@@ -51,9 +52,10 @@ final class MissingEventWatch {
     log.warn(
         "event log on {}: event {} has been missing for {} s while later ones are there, and it"
             + " is above the purge watermark ({}), so it was not purged: readers wait for it and"
-            + " deliver nothing after it. A transaction that holds it has not ended, or a master of"
-            + " schema version 2 deleted it (its purge leaves no watermark; the next purge of a"
-            + " version-3 master moves the watermark past it)",
+            + " deliver nothing after it. Publishers commit their numbers in order, so it was"
+            + " most likely deleted outside a purge: by a master of schema version 2 (its purge"
+            + " leaves no watermark; the next purge of a version-3 master moves the watermark past"
+            + " it) or by hand",
         database,
         seq,
         TimeUnit.NANOSECONDS.toSeconds(now - sinceNanos),

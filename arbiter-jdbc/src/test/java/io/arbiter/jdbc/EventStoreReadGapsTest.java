@@ -94,6 +94,28 @@ class EventStoreReadGapsTest {
         .containsExactly(first + 3, first + 4);
   }
 
+  /**
+   * Events deleted from the bottom without a watermark (a master of schema version 2 purging during
+   * a rolling upgrade): readers wait at the gap until the next purge records it.
+   */
+  @Test
+  void eventsDeletedWithoutAWatermarkAreRecordedByTheNextPurge() throws Exception {
+    long first = store.publish("m", "t", "k", null);
+    for (int i = 0; i < 4; i++) {
+      store.publish("m", "t", "k", null);
+    }
+    try (Connection c = db.connect();
+        Statement st = c.createStatement()) {
+      st.executeUpdate("DELETE FROM arbiter_event WHERE seq <= " + (first + 1));
+    }
+    assertThat(store.read(first - 1, 10)).as("not purged as far as the watermark says").isEmpty();
+    assertThat(store.purge(Duration.ofDays(1), 1_000_000)).as("nothing old to delete").isZero();
+    assertThat(store.purgedThrough()).isEqualTo(first + 1);
+    assertThat(store.read(first - 1, 10))
+        .extracting(Event::seq)
+        .containsExactly(first + 2, first + 3, first + 4);
+  }
+
   @Test
   void aNumberMissingForLongIsNamedInAWarnAndStillWaitedFor() {
     long[] now = {0};
