@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  */
 final class SchemaMigrations {
   /** The schema version this code reads and writes. */
-  static final int CURRENT_VERSION = 2;
+  static final int CURRENT_VERSION = 3;
 
   /** Flyway's history table, named for Arbiter so that it is never an application's own. */
   static final String HISTORY_TABLE = "arbiter_schema_history";
