@@ -65,6 +65,13 @@ public final class EventLog implements AutoCloseable {
   private final AtomicLong eventsDelivered = new AtomicLong();
   private final AtomicLong eventsLost = new AtomicLong();
   private volatile boolean running;
+
+  /**
+   * The lowest head a heartbeat saw below the position since the reader last looked; {@link
+   * Long#MAX_VALUE}: none. The reader then checks the head itself.
+   */
+  private final AtomicLong headSeenBelowPosition = new AtomicLong(Long.MAX_VALUE);
+
   private Thread reader;
   private AutoCloseable listener;
 
@@ -174,7 +181,13 @@ public final class EventLog implements AutoCloseable {
    * log is confirmed up to that instant; if not, the reader is woken to catch up.
    */
   public void onHeartbeat(long headSeq, long observedAtNanos) {
-    if (delivered.get() >= headSeq) {
+    long at = delivered.get();
+    if (at > headSeq) {
+      // Usually a heartbeat read before the reader's latest read; but the log may have gone back
+      // (see #checkTheHeadWentBack): the reader, which alone moves the position, looks.
+      headSeenBelowPosition.accumulateAndGet(headSeq, Math::min);
+      wake();
+    } else if (at == headSeq) {
       confirm(observedAtNanos);
     } else {
       wake();
@@ -266,6 +279,10 @@ public final class EventLog implements AutoCloseable {
         if (delivered.get() < 0) {
           loadPosition();
         }
+        long seenBelow = headSeenBelowPosition.getAndSet(Long.MAX_VALUE);
+        if (seenBelow != Long.MAX_VALUE) {
+          checkTheHeadWentBack(seenBelow);
+        }
         catchUp();
         if (failingSince != NEVER) {
           log.info(
@@ -331,6 +348,40 @@ public final class EventLog implements AutoCloseable {
     lastSaveAt = System.nanoTime();
     lastPurgeAt = System.nanoTime();
     delivered.set(start);
+    checkTheHeadWentBack(Long.MAX_VALUE);
+  }
+
+  /**
+   * A head below this master's position means the log went back: an asynchronous database failover
+   * lost its last commits, or the database was restored from a backup. The events after the head
+   * that this master read are gone for everyone, and the numbers after it will be handed out again:
+   * the reader goes back to the head, or it would take the new events for ones it had delivered.
+   * Back to the lowest head a heartbeat saw, if lower: events published since the loss may already
+   * have moved the head up again, and delivering an event twice is allowed (at least once), passing
+   * one over is not.
+   *
+   * @param lowestSeen the lowest head a heartbeat saw below the position; MAX_VALUE: none
+   */
+  private void checkTheHeadWentBack(long lowestSeen) {
+    long at = delivered.get();
+    long current = store.head(); // read after the position was set: a lower head is real
+    if (current < at) {
+      long head = Math.min(current, lowestSeen);
+      log.warn(
+          "event log of {}: the log's head is seq {}, below this master's position {}: the"
+              + " database lost events {}..{} that this master had read (an asynchronous failover"
+              + " or a restore from a backup); reading on from {} (the numbers after it are handed"
+              + " out again)",
+          member,
+          head,
+          at,
+          head + 1,
+          at,
+          head);
+      delivered.set(head);
+      store.savePosition(member, head);
+      savedSeq = head;
+    }
   }
 
   private void catchUp() {

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -388,6 +389,41 @@ public abstract class EventLogContract {
         .as("the reader is told exactly which events it lost")
         .containsExactly(new EventsLost(name("r"), from + 1, head - 3));
     assertThat(delivered).containsExactly(head - 2, head - 1, head);
+  }
+
+  /**
+   * The log went back (an asynchronous database failover lost its last commits, or a restore): a
+   * reader that had read past the new head is told, and reads the events numbered from there on
+   * instead of taking them for events it already delivered.
+   */
+  @Test
+  void aReaderPastTheHeadAfterTheLogWentBackReadsTheNewEvents() throws Exception {
+    EventStore store = store();
+    List<Long> delivered = Collections.synchronizedList(new ArrayList<>());
+    EventLog reader = closeLater(new EventLog(store, config("past").build()));
+    reader.subscribe(name("t"), e -> delivered.add(e.seq()));
+    reader.start();
+    await(Duration.ofSeconds(10), "the first read", () -> reader.confirmedAtNanos().isPresent());
+    long before = store.head();
+    for (int i = 0; i < 5; i++) {
+      store.publish(name("m"), name("t"), "lost" + i, null);
+    }
+    assertThat(reader.awaitDelivered(before + 5, Duration.ofSeconds(10))).isTrue();
+
+    // The last three commits are lost, as a promoted replica that had not received them would.
+    try (Connection c = transaction();
+        Statement st = c.createStatement()) {
+      st.executeUpdate("DELETE FROM arbiter_event WHERE seq > " + (before + 2));
+      st.executeUpdate("UPDATE arbiter_event_head SET last_seq = " + (before + 2));
+      c.commit();
+    }
+    reader.onHeartbeat(store.head(), System.nanoTime());
+    long next = store.publish(name("m"), name("t"), "after", null);
+    assertThat(next).isEqualTo(before + 3);
+    await(Duration.ofSeconds(10), "the new event delivered", () -> delivered.size() == 6);
+    assertThat(delivered)
+        .as("seqs delivered: the new event numbered " + next + " again")
+        .containsExactly(before + 1, before + 2, before + 3, before + 4, before + 5, next);
   }
 
   /**
