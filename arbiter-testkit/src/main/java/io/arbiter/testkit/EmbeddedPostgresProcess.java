@@ -70,8 +70,8 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
   /**
    * Starts a child that runs a primary and a streaming replica ({@link
    * EmbeddedPostgresReplication}); {@link #jdbcUrl()} is the current primary's, {@link #failOver}
-   * and {@link #rebuildReplica} fail it over and give it a new replica. {@link #stop} and {@link
-   * #start} are not supported in this mode.
+   * and {@link #rebuildReplica} fail it over and give it a new replica; {@link #stop} and {@link
+   * #start} stop and start the current primary.
    */
   public static EmbeddedPostgresProcess startReplicated(
       EmbeddedPostgresReplication.Mode mode, Path log) throws IOException {
@@ -248,6 +248,14 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
           }
           case "rebuild" -> {
             pair.rebuildReplica();
+            stdout.println("URL " + pair.primaryUrl());
+          }
+          case "stop" -> {
+            pair.stopPrimary();
+            stdout.println("STOPPED");
+          }
+          case "start" -> {
+            pair.startPrimary();
             stdout.println("URL " + pair.primaryUrl());
           }
           case "exit" -> System.exit(0); // the shutdown hook stops both servers

@@ -55,6 +55,7 @@ public final class EmbeddedPostgresReplication implements AutoCloseable {
   private Path primaryDir;
   private Path replicaDir;
   private boolean failedOver;
+  private boolean primaryStopped;
 
   private EmbeddedPostgresReplication(Mode mode, Path root) {
     this.mode = mode;
@@ -119,6 +120,37 @@ public final class EmbeddedPostgresReplication implements AutoCloseable {
         "\n" + name + " = '" + value + "'\n",
         StandardCharsets.UTF_8,
         StandardOpenOption.APPEND);
+  }
+
+  /**
+   * Stops the current primary cleanly (its clients' connections drop; the replica waits for it), as
+   * a restart of the database server would.
+   */
+  public synchronized void stopPrimary() throws IOException {
+    if (!primaryStopped) {
+      current().close();
+      primaryStopped = true;
+    }
+  }
+
+  /** Starts the current primary again on its port and data, if {@link #stopPrimary} stopped it. */
+  public synchronized void startPrimary() throws IOException {
+    if (!primaryStopped) {
+      return;
+    }
+    primaryStopped = false;
+    EmbeddedPostgres stopped = current();
+    Path dir = failedOver ? replicaDir : primaryDir;
+    EmbeddedPostgres started = server(dir, stopped.getPort()).start();
+    if (failedOver) {
+      replica = started;
+    } else {
+      primary = started;
+    }
+  }
+
+  private EmbeddedPostgres current() {
+    return failedOver ? replica : primary;
   }
 
   /**
@@ -227,6 +259,7 @@ public final class EmbeddedPostgresReplication implements AutoCloseable {
     if (failedOver) {
       throw new IllegalStateException("already failed over");
     }
+    startPrimary(); // a stopped primary is started, so that it can be killed as a crash would
     killPostmaster(primaryDir);
     try (Connection c = DriverManager.getConnection(url(replica));
         Statement s = c.createStatement()) {

@@ -47,6 +47,11 @@ class EmbeddedPostgresReplicationTest {
       int promotedPort = db.primaryPort();
 
       db.rebuildReplica();
+      db.stopPrimary();
+      assertThatThrownBy(() -> execute(db.primaryUrl(), "SELECT 1"))
+          .isInstanceOf(SQLException.class);
+      db.startPrimary();
+      db.startPrimary(); // started already: nothing to do
 
       assertThat(db.primaryPort())
           .as("the promoted primary keeps its port")
