@@ -101,7 +101,8 @@ public final class Cluster implements AutoCloseable {
   /**
    * The cluster event log, if this master was built with one ({@link Builder#events}): publish
    * events that every master reads in order, and build {@link io.arbiter.events.ClusterCache}s on
-   * it.
+   * it. Its reader starts once this master has first joined (on a fresh database the join creates
+   * the schema).
    */
   public Optional<EventLog> events() {
     return engine.events();

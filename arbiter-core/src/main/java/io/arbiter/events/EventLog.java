@@ -25,7 +25,10 @@ import org.slf4j.LoggerFactory;
  * EventLogConfig#savePositionInterval()} (so a restart may redeliver a little, never skip). The
  * store guarantees that sequence numbers become visible in order, so "everything up to my position
  * is delivered" is exact. A failed read is retried with backoff until it succeeds; a master cut off
- * for any time catches up from its position.
+ * for any time catches up from its position. Retention never deletes a position; if it purged
+ * events this master had not read yet, the reader says so (a WARN with the range, {@link
+ * EventLogConfig.Builder#onEventsLost} with an {@link EventsLost}, the {@link #onEventsLost}
+ * handlers) and goes on after them.
  *
  * <p><b>Waking.</b> Where the store pushes wake-ups (PostgreSQL NOTIFY) the reader reads when woken
  * and otherwise only every {@link EventLogConfig#safetyPollInterval()}; it is also woken by {@link
@@ -46,6 +49,9 @@ public final class EventLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EventLog.class);
   private static final long NEVER = Long.MIN_VALUE;
 
+  /** An unmoved position is saved again after this long (or a quarter of the retention age). */
+  private static final Duration POSITION_REFRESH = Duration.ofHours(1);
+
   private final EventStore store;
   private final EventLogConfig config;
   private final Ticker ticker;
@@ -59,6 +65,13 @@ public final class EventLog implements AutoCloseable {
   private final AtomicLong eventsDelivered = new AtomicLong();
   private final AtomicLong eventsLost = new AtomicLong();
   private volatile boolean running;
+
+  /**
+   * The lowest head a heartbeat saw below the position since the reader last looked; {@link
+   * Long#MAX_VALUE}: none. The reader then checks the head itself.
+   */
+  private final AtomicLong headSeenBelowPosition = new AtomicLong(Long.MAX_VALUE);
+
   private Thread reader;
   private AutoCloseable listener;
 
@@ -168,7 +181,13 @@ public final class EventLog implements AutoCloseable {
    * log is confirmed up to that instant; if not, the reader is woken to catch up.
    */
   public void onHeartbeat(long headSeq, long observedAtNanos) {
-    if (delivered.get() >= headSeq) {
+    long at = delivered.get();
+    if (at > headSeq) {
+      // Usually a heartbeat read before the reader's latest read; but the log may have gone back
+      // (see #checkTheHeadWentBack): the reader, which alone moves the position, looks.
+      headSeenBelowPosition.accumulateAndGet(headSeq, Math::min);
+      wake();
+    } else if (at == headSeq) {
       confirm(observedAtNanos);
     } else {
       wake();
@@ -260,6 +279,10 @@ public final class EventLog implements AutoCloseable {
         if (delivered.get() < 0) {
           loadPosition();
         }
+        long seenBelow = headSeenBelowPosition.getAndSet(Long.MAX_VALUE);
+        if (seenBelow != Long.MAX_VALUE) {
+          checkTheHeadWentBack(seenBelow);
+        }
         catchUp();
         if (failingSince != NEVER) {
           log.info(
@@ -325,6 +348,40 @@ public final class EventLog implements AutoCloseable {
     lastSaveAt = System.nanoTime();
     lastPurgeAt = System.nanoTime();
     delivered.set(start);
+    checkTheHeadWentBack(Long.MAX_VALUE);
+  }
+
+  /**
+   * A head below this master's position means the log went back: an asynchronous database failover
+   * lost its last commits, or the database was restored from a backup. The events after the head
+   * that this master read are gone for everyone, and the numbers after it will be handed out again:
+   * the reader goes back to the head, or it would take the new events for ones it had delivered.
+   * Back to the lowest head a heartbeat saw, if lower: events published since the loss may already
+   * have moved the head up again, and delivering an event twice is allowed (at least once), passing
+   * one over is not.
+   *
+   * @param lowestSeen the lowest head a heartbeat saw below the position; MAX_VALUE: none
+   */
+  private void checkTheHeadWentBack(long lowestSeen) {
+    long at = delivered.get();
+    long current = store.head(); // read after the position was set: a lower head is real
+    if (current < at) {
+      long head = Math.min(current, lowestSeen);
+      log.warn(
+          "event log of {}: the log's head is seq {}, below this master's position {}: the"
+              + " database lost events {}..{} that this master had read (an asynchronous failover"
+              + " or a restore from a backup); reading on from {} (the numbers after it are handed"
+              + " out again)",
+          member,
+          head,
+          at,
+          head + 1,
+          at,
+          head);
+      delivered.set(head);
+      store.savePosition(member, head);
+      savedSeq = head;
+    }
   }
 
   private void catchUp() {
@@ -332,10 +389,12 @@ public final class EventLog implements AutoCloseable {
       long sentAt = ticker.nanos(); // before the read: its snapshot is taken after this instant
       long after = delivered.get();
       List<Event> batch = store.read(after, config.batchSize());
-      if (!batch.isEmpty() && batch.get(0).seq() > after + 1) {
-        lost(after + 1, batch.get(0).seq() - 1);
-      }
       for (Event e : batch) {
+        long previous = delivered.get();
+        if (e.seq() > previous + 1) {
+          // The store skips a number only if retention purged it (EventStore#read).
+          lost(previous + 1, e.seq() - 1);
+        }
         deliver(e);
         delivered.set(e.seq());
       }
@@ -371,13 +430,20 @@ public final class EventLog implements AutoCloseable {
   }
 
   private void lost(long from, long to) {
-    eventsLost.addAndGet(to - from + 1);
+    EventsLost lost = new EventsLost(member, from, to);
+    eventsLost.addAndGet(lost.count());
     log.warn(
-        "event log of {}: events {}..{} were purged by retention before this master read them;"
-            + " subscribers are told to assume everything changed",
+        "event log of {}: events {}..{} ({} events) were purged by retention before this master"
+            + " read them; subscribers are told to assume everything changed",
         member,
         from,
-        to);
+        to,
+        lost.count());
+    try {
+      config.onEventsLost().accept(lost);
+    } catch (RuntimeException ex) {
+      log.warn("event log of {}: the onEventsLost callback failed: {}", member, ex.toString());
+    }
     for (Runnable h : lossHandlers) {
       try {
         h.run();
@@ -389,7 +455,17 @@ public final class EventLog implements AutoCloseable {
 
   private void savePosition(boolean force) {
     long d = delivered.get();
-    if (d < 0 || d == savedSeq) {
+    if (d < 0) {
+      return;
+    }
+    if (d == savedSeq) {
+      // Unmoved (a quiet log): rewrite it now and then all the same, so that its updated_at says
+      // the master is alive. Masters of schema version 2 still delete positions by age; this
+      // keeps them from deleting the position of a live master during a rolling upgrade.
+      if (System.nanoTime() - lastSaveAt >= positionRefreshNanos()) {
+        store.savePosition(member, d);
+        lastSaveAt = System.nanoTime();
+      }
       return;
     }
     if (!force && System.nanoTime() - lastSaveAt < config.savePositionInterval().toNanos()) {
@@ -398,6 +474,10 @@ public final class EventLog implements AutoCloseable {
     store.savePosition(member, d);
     savedSeq = d;
     lastSaveAt = System.nanoTime();
+  }
+
+  private long positionRefreshNanos() {
+    return Math.min(POSITION_REFRESH.toNanos(), config.retentionAge().toNanos() / 4);
   }
 
   private void purgeIfDue() {

@@ -4,6 +4,7 @@ import io.arbiter.ClusterConfig;
 import io.arbiter.InvalidConfigException;
 import io.arbiter.time.Ticker;
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * How one master reads the cluster event log. Immutable; built and validated by {@link Builder}.
@@ -31,7 +32,10 @@ public final class EventLogConfig {
 
   public static final Duration DEFAULT_RETRY_BACKOFF_MAX = Duration.ofSeconds(2);
 
-  /** Events older than this are purged. A master down for longer starts from the head. */
+  /**
+   * Events older than this are purged. A master down for longer resumes after the purged ones and
+   * is told what it lost ({@link Builder#onEventsLost}).
+   */
   public static final Duration DEFAULT_RETENTION_AGE = Duration.ofDays(7);
 
   /** At most this many events are kept. */
@@ -51,6 +55,7 @@ public final class EventLogConfig {
   private final long retentionMaxEvents;
   private final Duration purgeInterval;
   private final Ticker ticker;
+  private final Consumer<EventsLost> onEventsLost;
 
   private EventLogConfig(Builder b) {
     this.memberName = b.memberName;
@@ -64,6 +69,7 @@ public final class EventLogConfig {
     this.retentionMaxEvents = b.retentionMaxEvents;
     this.purgeInterval = b.purgeInterval;
     this.ticker = b.ticker;
+    this.onEventsLost = b.onEventsLost;
     validate();
   }
 
@@ -97,6 +103,9 @@ public final class EventLogConfig {
     }
     if (ticker == null) {
       throw new InvalidConfigException("ticker", null, "must not be null");
+    }
+    if (onEventsLost == null) {
+      throw new InvalidConfigException("onEventsLost", null, "must not be null");
     }
   }
 
@@ -151,6 +160,11 @@ public final class EventLogConfig {
     return ticker;
   }
 
+  /** Told of events purged before this master read them (does nothing unless set). */
+  public Consumer<EventsLost> onEventsLost() {
+    return onEventsLost;
+  }
+
   @Override
   public String toString() {
     return "EventLogConfig{member="
@@ -189,6 +203,7 @@ public final class EventLogConfig {
     private long retentionMaxEvents = DEFAULT_RETENTION_MAX_EVENTS;
     private Duration purgeInterval = DEFAULT_PURGE_INTERVAL;
     private Ticker ticker = Ticker.system();
+    private Consumer<EventsLost> onEventsLost = lost -> {};
 
     private Builder(String memberName) {
       this.memberName = memberName;
@@ -237,6 +252,16 @@ public final class EventLogConfig {
 
     public Builder ticker(Ticker t) {
       this.ticker = t;
+      return this;
+    }
+
+    /**
+     * Called (on the reader thread) when retention purged events before this master read them, with
+     * the exact range; a WARN with the range is logged as well. Use it to drop whatever was derived
+     * from the log. {@link EventLog#onEventsLost(Runnable)} adds handlers later.
+     */
+    public Builder onEventsLost(Consumer<EventsLost> callback) {
+      this.onEventsLost = callback;
       return this;
     }
 

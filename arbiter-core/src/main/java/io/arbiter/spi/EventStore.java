@@ -18,9 +18,10 @@ import java.util.OptionalLong;
  * this: a transaction holding 7 can commit after one holding 8 was read.)
  *
  * <p>And its twin for reads: <b>{@link #read} skips a number only if that event is gone for
- * good</b> (purged by retention). A database whose snapshots can show an event without the one just
- * below it (InnoDB's can, for a moment) must not pass that gap on: the JDBC store reads again and
- * returns only what both reads agree on.
+ * good</b>: purged by retention, which the store knows exactly because a purge deletes a prefix of
+ * the log and records how far ({@link #purgedThrough}). A database whose snapshots can show an
+ * event without the one just below it (InnoDB's can, for a moment) must not pass that gap on: a
+ * missing number above the watermark is not visible yet, and the read stops before it.
  *
  * <p>Methods throw {@link io.arbiter.StoreUnavailableException} when the database does not answer
  * (transient: retry) and {@link io.arbiter.events.InvalidEventException} for an event over a limit.
@@ -61,10 +62,19 @@ public interface EventStore extends AutoCloseable {
 
   /**
    * Deletes events older than {@code maxAge} (by the database's clock) and all but the newest
-   * {@code maxEvents}; never the newest event, so that the head is always readable. Also forgets
-   * the positions of members not seen for {@code maxAge}. Returns the number of events deleted.
+   * {@code maxEvents}, as a prefix of the log: every event up to a new {@link #purgedThrough
+   * watermark}, recorded in the same transaction. Never the newest event, so that the head is
+   * always readable. Saved positions are never deleted: a reader that has not moved for a long time
+   * (a quiet log) must resume where it was, not at the head. Returns the number of events deleted.
    */
   int purge(Duration maxAge, long maxEvents);
+
+  /**
+   * The purge watermark: the highest sequence number retention has deleted through (0 if none).
+   * Every event at or below it is gone for good; a number missing above it has not been purged. It
+   * only grows, and never reaches a number that has not committed.
+   */
+  long purgedThrough();
 
   /** True if {@link #listen} pushes wake-ups; false if readers must poll. */
   boolean pushesWakeups();

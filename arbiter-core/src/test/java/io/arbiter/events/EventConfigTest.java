@@ -19,6 +19,8 @@ class EventConfigTest {
     assertThat(c.retentionAge()).isEqualTo(EventLogConfig.DEFAULT_RETENTION_AGE);
     assertThat(c.retentionMaxEvents()).isEqualTo(EventLogConfig.DEFAULT_RETENTION_MAX_EVENTS);
     assertThat(ClusterCache.DEFAULT_MAX_STALENESS).isEqualTo(Duration.ofSeconds(1));
+    c.onEventsLost().accept(new EventsLost("m1", 1, 2)); // the default does nothing
+    assertThat(new EventsLost("m1", 5, 9).count()).isEqualTo(5);
   }
 
   @Test
@@ -32,6 +34,9 @@ class EventConfigTest {
         .hasMessageContaining("positive");
     assertThatThrownBy(() -> EventLogConfig.builder("m").batchSize(0).build())
         .hasMessageContaining("batchSize = 0");
+    assertThatThrownBy(() -> EventLogConfig.builder("m").onEventsLost(null).build())
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageContaining("onEventsLost");
     assertThatThrownBy(
             () ->
                 EventLogConfig.builder("m")

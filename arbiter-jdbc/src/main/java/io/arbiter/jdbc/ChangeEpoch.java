@@ -14,9 +14,15 @@ import java.util.Optional;
  * transactions commit in epoch order), then stamps the rows it changes with it: a master that has
  * read everything up to epoch E reads only rows with {@code changed_epoch > E} next time.
  *
- * <p>Transactions that change member rows take the epoch row's lock first too ({@link #lock}) and
- * bump it only at the end if anything changed: every writer locks the epoch row before any member
- * or service row, so none can deadlock another.
+ * <p>Lock order, the same in every transaction, so none can deadlock another: first the service
+ * rows a transaction will change ({@code SELECT ... FOR UPDATE}; claims add {@code SKIP LOCKED}),
+ * then the epoch row, then member rows. Nothing waits for a row while holding the epoch row, which
+ * every claim, release, join, expiry and leave needs: a master frozen inside a fenced write (its
+ * service's row share-locked until the database ends its idle transaction) holds up that one
+ * service, not the cluster. A transaction that finds nothing to change takes no epoch row at all.
+ *
+ * <p>Transactions that change only member rows take the epoch row's lock first ({@link #lock}) and
+ * bump it only at the end if anything changed.
  */
 final class ChangeEpoch {
   /** The epoch as the current transaction sees it, for {@code changed_epoch = ...}. */

@@ -62,7 +62,7 @@ abstract class ChangeWatcher implements AutoCloseable, Runnable {
   public void run() {
     while (running) {
       try (Connection c = dataSource.getConnection()) {
-        watch(c);
+        watchInAutoCommit(c);
       } catch (SQLException | RuntimeException e) {
         if (running) {
           log.debug("change watcher lost its connection: {}; reconnecting", e.toString());
@@ -76,7 +76,34 @@ abstract class ChangeWatcher implements AutoCloseable, Runnable {
     }
   }
 
-  /** Watches on {@code c} until it fails or the watcher is closed. */
+  /**
+   * Watches with each statement a transaction of its own. A caller's pool may hand out connections
+   * with auto-commit off: then the first poll would open a transaction that never ends, and on
+   * MariaDB (REPEATABLE READ) every later poll would read that one snapshot and never see a change
+   * or a new event; on PostgreSQL a LISTEN takes effect only at a commit that never comes. The
+   * connection is held for the watcher's whole life, so auto-commit is turned on for it, and back
+   * off when it is returned.
+   */
+  private void watchInAutoCommit(Connection c) throws SQLException {
+    boolean autoCommit = c.getAutoCommit();
+    if (!autoCommit) {
+      c.rollback(); // nothing of ours is in it; setAutoCommit(true) would commit it
+      c.setAutoCommit(true);
+    }
+    try {
+      watch(c);
+    } finally {
+      if (!autoCommit) {
+        try {
+          c.setAutoCommit(false);
+        } catch (SQLException | RuntimeException e) {
+          log.debug("change watcher: could not turn auto-commit back off: {}", e.toString());
+        }
+      }
+    }
+  }
+
+  /** Watches on {@code c} (in auto-commit) until it fails or the watcher is closed. */
   abstract void watch(Connection c) throws SQLException;
 
   @Override

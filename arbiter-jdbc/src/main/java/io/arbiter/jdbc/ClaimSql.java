@@ -41,11 +41,18 @@ final class ClaimSql {
   private final String releaseAll;
   private final String releaseOne;
   private final String releaseMany;
+  private final String lockClaimable;
 
   ClaimSql(Dialect d, ChangeEpoch epoch, DatabaseGeneration generation) {
     this.dialect = d;
     this.epoch = epoch;
     claimable = "SELECT name FROM arbiter_service WHERE owner_name IS NULL OR " + DEAD_OWNER;
+    // SKIP LOCKED: a row share-locked by a fenced writer (perhaps a master frozen in the middle of
+    // its write) is left for a later round instead of being waited for.
+    lockClaimable =
+        "SELECT name FROM arbiter_service WHERE name IN (%s) AND (owner_name IS NULL OR "
+            + DEAD_OWNER
+            + ") ORDER BY name FOR UPDATE SKIP LOCKED";
     // The claimer's own lease must be live too: a claim is a write made for an owner, so it is
     // fenced like any other.
     claim =
@@ -91,17 +98,22 @@ final class ClaimSql {
    */
   List<FencingToken> claimBatch(Connection c, MemberId member, List<String> services)
       throws SQLException {
-    String in = String.join(", ", Collections.nCopies(services.size(), "?"));
-    // First (see ChangeEpoch); a claim that wins nothing wastes a bump, which costs the other
-    // masters a read of the rows changed since (none).
-    epoch.signal(c);
     List<FencingToken> won = new ArrayList<>();
+    // The rows first, skipping those another transaction holds (see ChangeEpoch): a writer frozen
+    // with its service's row share-locked costs that service only, and only until the database
+    // ends its idle transaction; the epoch row is taken only when there is something to claim.
+    List<String> locked = lockClaimable(c, services);
+    if (locked.isEmpty()) {
+      return won;
+    }
+    String in = String.join(", ", Collections.nCopies(locked.size(), "?"));
+    epoch.signal(c);
     int claimed;
     try (PreparedStatement ps = c.prepareStatement(String.format(claim, in))) {
       int i = 1;
       ps.setString(i++, member.name());
       ps.setLong(i++, member.incarnation());
-      for (String s : services) {
+      for (String s : locked) {
         ps.setString(i++, s);
       }
       ps.setString(i++, member.name());
@@ -124,7 +136,7 @@ final class ClaimSql {
       int i = 1;
       ps.setString(i++, member.name());
       ps.setLong(i++, member.incarnation());
-      for (String s : services) {
+      for (String s : locked) {
         ps.setString(i++, s);
       }
       try (ResultSet rs = ps.executeQuery()) {
@@ -134,6 +146,68 @@ final class ClaimSql {
       }
     }
     return won;
+  }
+
+  private List<String> lockClaimable(Connection c, List<String> services) throws SQLException {
+    List<String> locked = new ArrayList<>();
+    String in = String.join(", ", Collections.nCopies(services.size(), "?"));
+    try (PreparedStatement ps = c.prepareStatement(String.format(lockClaimable, in))) {
+      for (int i = 0; i < services.size(); i++) {
+        ps.setString(i + 1, services.get(i));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          locked.add(rs.getString(1));
+        }
+      }
+    }
+    return locked;
+  }
+
+  /**
+   * Locks the rows {@code member} owns, before the caller takes the epoch row (see ChangeEpoch);
+   * returns whether there are any. Waits for a row another transaction holds (up to the session's
+   * lock timeout) while holding nothing that others need.
+   */
+  boolean lockOwned(Connection c, MemberId member) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT name FROM arbiter_service WHERE owner_name = ? AND owner_incarnation = ?"
+                + " ORDER BY name FOR UPDATE")) {
+      ps.setString(1, member.name());
+      ps.setLong(2, member.incarnation());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** Locks the rows of {@code tokens} still granted under them; returns how many there are. */
+  private int lockGranted(Connection c, List<FencingToken> tokens) throws SQLException {
+    String pairs =
+        String.join(
+            " OR ",
+            Collections.nCopies(
+                tokens.size(),
+                "(name = ? AND token = ? AND owner_name = ? AND owner_incarnation = ?)"));
+    int n = 0;
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT name FROM arbiter_service WHERE " + pairs + " ORDER BY name FOR UPDATE")) {
+      int i = 1;
+      for (FencingToken t : tokens) {
+        ps.setString(i++, t.service());
+        ps.setLong(i++, t.value());
+        ps.setString(i++, t.holder().name());
+        ps.setLong(i++, t.holder().incarnation());
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          n++;
+        }
+      }
+    }
+    return n;
   }
 
   /** Releases every claim of {@code member} (a clean stop); the caller has signalled. */
@@ -146,7 +220,10 @@ final class ClaimSql {
   }
 
   boolean release(Connection c, FencingToken token) throws SQLException {
-    epoch.signal(c); // first: see ChangeEpoch
+    if (lockGranted(c, List.of(token)) == 0) {
+      return false; // no longer ours: nothing changes, no epoch bump
+    }
+    epoch.signal(c); // after the row, before the change: see ChangeEpoch
     try (PreparedStatement ps = c.prepareStatement(releaseOne)) {
       ps.setString(1, token.service());
       ps.setLong(2, token.value());
@@ -157,7 +234,14 @@ final class ClaimSql {
   }
 
   int release(Connection c, List<FencingToken> tokens) throws SQLException {
-    epoch.signal(c); // first: see ChangeEpoch
+    int granted = 0;
+    for (int from = 0; from < tokens.size(); from += MAX_BATCH) {
+      granted += lockGranted(c, tokens.subList(from, Math.min(tokens.size(), from + MAX_BATCH)));
+    }
+    if (granted == 0) {
+      return 0; // none is ours any more: nothing changes, no epoch bump
+    }
+    epoch.signal(c); // after the rows, before the change: see ChangeEpoch
     int released = 0;
     // One statement per holder and chunk (not one per service): the epoch row stays locked until
     // the commit, and every other master's claim or release waits for it.
@@ -188,7 +272,10 @@ final class ClaimSql {
    * the balancer gives it to another master.
    */
   boolean releaseFailedStart(Connection c, FencingToken token) throws SQLException {
-    epoch.signal(c); // first: see ChangeEpoch
+    if (lockGranted(c, List.of(token)) == 0) {
+      return false;
+    }
+    epoch.signal(c); // after the row, before the change: see ChangeEpoch
     try (PreparedStatement ps =
         c.prepareStatement(
             "UPDATE arbiter_service SET owner_name = NULL, owner_incarnation = NULL,"

@@ -101,11 +101,38 @@ public interface Dialect {
   String sessionInitSql();
 
   /**
+   * As {@link #sessionInitSql()}, and also ends a transaction of the session that sits idle for
+   * {@code idleTransactionLimit}: Arbiter's own transactions never wait on the client, so one that
+   * is idle that long belongs to a frozen master, which must not keep the epoch row locked. Where
+   * the database has no such setting (MySQL), the lock timeout alone.
+   */
+  default String sessionInitSql(Duration idleTransactionLimit) {
+    return sessionInitSql();
+  }
+
+  /**
+   * Undoes {@link #sessionInitSql(Duration)} on a connection that goes back to the application's
+   * own pool; null: nothing to undo.
+   */
+  default String sessionResetSql() {
+    return null;
+  }
+
+  /**
    * Limits how long the current transaction may sit idle, so that a master frozen inside a fenced
    * write loses its connection (and its share lock) instead of blocking failover. Returns the
    * statements to run at the start of the transaction and, if any, after it ends.
    */
   IdleTransactionLimit idleTransactionLimit(Duration limit);
+
+  /**
+   * As {@link #idleTransactionLimit(Duration)}, on a connection whose session bound is {@code
+   * restoreTo} afterwards (Arbiter's own pool, see {@link #sessionInitSql(Duration)}); null: the
+   * database's default.
+   */
+  default IdleTransactionLimit idleTransactionLimit(Duration limit, Duration restoreTo) {
+    return idleTransactionLimit(limit);
+  }
 
   /** Statements that bound idle time inside one transaction. */
   record IdleTransactionLimit(String begin, String end) {}

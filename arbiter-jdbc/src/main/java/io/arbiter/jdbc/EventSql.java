@@ -13,8 +13,9 @@ import java.util.OptionalLong;
 
 /**
  * The cluster event log's statements: append, read, head, consumer positions and purge, on {@code
- * arbiter_event_head}, {@code arbiter_event} and {@code arbiter_event_consumer}. See {@link
- * JdbcEventStore} for why an append bumps the one head row.
+ * arbiter_event_head}, {@code arbiter_event}, {@code arbiter_event_consumer} and {@code
+ * arbiter_event_purged} (the purge watermark). See {@link JdbcEventStore} for why an append bumps
+ * the one head row.
  */
 final class EventSql {
   private static final String READ =
@@ -25,13 +26,20 @@ final class EventSql {
       "UPDATE arbiter_event_head SET last_seq = last_seq + 1 WHERE id = 1";
   private static final String NO_HEAD =
       "arbiter_event_head has no row: is the schema at version 2?";
+  private static final String WATERMARK_FOR_UPDATE =
+      "SELECT through_seq FROM arbiter_event_purged WHERE id = 1 FOR UPDATE";
+  private static final String WATERMARK =
+      "SELECT through_seq FROM arbiter_event_purged WHERE id = 1";
+  private static final String DELETE_THROUGH = "DELETE FROM arbiter_event WHERE seq <= ?";
+  private static final String LOWEST_FOR_UPDATE =
+      "SELECT seq FROM arbiter_event ORDER BY seq LIMIT 1 FOR UPDATE";
 
   private final Dialect dialect;
   private final boolean appendIsOneStatement;
   private final String append;
   private final String upsertPosition;
-  private final String purgeEvents;
-  private final String purgePositions;
+  private final String lastOldSeq;
+  private final String moveWatermark;
 
   EventSql(Dialect d) {
     this.dialect = d;
@@ -63,15 +71,16 @@ final class EventSql {
             + d.now()
             + ")"
             + d.onConflictUpdate("member_name", "delivered_seq", "updated_at");
-    // Both keep the newest event, so that the head stays readable and a reader that finds its next
-    // number missing knows it was purged rather than never written.
-    purgeEvents =
-        "DELETE FROM arbiter_event WHERE seq < (SELECT last_seq FROM arbiter_event_head"
-            + " WHERE id = 1) AND (created_at < "
-            + d.nowPlusMillisParam()
-            + " OR seq <= (SELECT last_seq FROM arbiter_event_head WHERE id = 1) - ?)";
-    purgePositions =
-        "DELETE FROM arbiter_event_consumer WHERE updated_at < " + d.nowPlusMillisParam();
+    lastOldSeq = "SELECT MAX(seq) FROM arbiter_event WHERE created_at < " + d.nowPlusMillisParam();
+    moveWatermark =
+        "UPDATE arbiter_event_purged SET through_seq = ?, purged_at = "
+            + d.now()
+            + " WHERE id = 1 AND through_seq < ?";
+    // Positions are never deleted by the purge. A position row is rewritten only when it moves
+    // (and refreshed now and then), so deleting rows by age used to delete the position of a
+    // master that had read everything of a quiet log; if it then restarted it took itself for new
+    // and began at the head, skipping what was published while it was down. A row costs a few
+    // bytes per member name ever used; an operator deletes the rows of masters gone for good.
   }
 
   /**
@@ -195,18 +204,66 @@ final class EventSql {
     return out;
   }
 
-  /** Deletes events older than {@code ageMillis} or beyond the newest {@code maxEvents}. */
-  int purge(Connection c, long ageMillis, long maxEvents) throws SQLException {
-    int n;
-    try (PreparedStatement ps = c.prepareStatement(purgeEvents)) {
-      ps.setLong(1, -ageMillis);
-      ps.setLong(2, maxEvents);
-      n = ps.executeUpdate();
+  /** The highest sequence purged so far (0 if none): every event at or below it is gone. */
+  static long purgedThrough(Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(WATERMARK)) {
+      return rs.next() ? rs.getLong(1) : 0;
     }
-    try (PreparedStatement ps = c.prepareStatement(purgePositions)) {
+  }
+
+  /**
+   * Deletes the events older than {@code ageMillis} or beyond the newest {@code maxEvents}, as a
+   * prefix of the log: everything up to a new watermark, which is recorded in the same transaction.
+   * Never the newest event, so that the head stays readable. The watermark also covers what is gone
+   * already below the lowest event left. Returns the number of events deleted.
+   *
+   * <p>The watermark row is locked first, so that purges by several masters run one after the
+   * other, and it only moves up. It never reaches a number that is not committed: it stays below
+   * the committed head, and a publish in flight holds a number above it.
+   */
+  int purge(Connection c, long ageMillis, long maxEvents) throws SQLException {
+    long current;
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(WATERMARK_FOR_UPDATE)) {
+      if (!rs.next()) {
+        throw new SQLException(
+            "arbiter_event_purged has no row: is the schema at version "
+                + SchemaMigrations.CURRENT_VERSION
+                + "?");
+      }
+      current = rs.getLong(1);
+    }
+    long head = head(c);
+    long oldest;
+    try (PreparedStatement ps = c.prepareStatement(lastOldSeq)) {
       ps.setLong(1, -ageMillis);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        oldest = rs.getLong(1); // 0 (NULL) when no event is that old
+      }
+    }
+    // Everything below the lowest event left is gone already (numbers commit in order, so each
+    // of them committed): deleted by hand, or by a master of schema version 2, whose purge leaves
+    // no watermark. Recording it lets readers waiting at such a gap know that it is one. A locking
+    // read: InnoDB's plain snapshot could miss a lowest event that is committing right now.
+    long lowestLeft;
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(LOWEST_FOR_UPDATE)) {
+      lowestLeft = rs.next() ? rs.getLong(1) : 0;
+    }
+    long through = Math.min(head - 1, Math.max(Math.max(oldest, head - maxEvents), lowestLeft - 1));
+    if (through <= current) {
+      return 0;
+    }
+    try (PreparedStatement ps = c.prepareStatement(moveWatermark)) {
+      ps.setLong(1, through);
+      ps.setLong(2, through);
       ps.executeUpdate();
     }
-    return n;
+    try (PreparedStatement ps = c.prepareStatement(DELETE_THROUGH)) {
+      ps.setLong(1, through);
+      return ps.executeUpdate();
+    }
   }
 }

@@ -108,7 +108,9 @@ public final class JdbcArbiter implements AutoCloseable {
     this.clusterStore = newClusterStore(List.of());
     this.eventStore = newEventStore(List.of());
     this.sessionStore = newSessionStore(List.of());
-    this.fence = JdbcFence.bounded(dataSource, dialect, leaseTtl);
+    this.fence =
+        JdbcFence.bounded(
+            dataSource, dialect, this::fencedWriteIdleLimit, storeIdleLimit(leaseTtl));
   }
 
   /**
@@ -152,7 +154,10 @@ public final class JdbcArbiter implements AutoCloseable {
     return sessionStore;
   }
 
-  /** A fence on Arbiter's main pool; idle fenced transactions are ended after the lease TTL. */
+  /**
+   * A fence on Arbiter's main pool; idle fenced transactions are ended after the lease TTL of the
+   * cluster's members.
+   */
   public JdbcFence fence() {
     return fence;
   }
@@ -160,13 +165,32 @@ public final class JdbcArbiter implements AutoCloseable {
   /**
    * A fence on the application's own pool (which must reach the database that holds the Arbiter
    * tables), so that fenced writes join the application's transactions; idle fenced transactions
-   * are ended after the lease TTL.
+   * are ended after the lease TTL of the cluster's members.
    */
   public JdbcFence fence(DataSource applicationDataSource) {
     if (applicationDataSource == null) {
       throw new InvalidConfigException("applicationDataSource", null, "must not be null");
     }
-    return JdbcFence.bounded(applicationDataSource, dialect, leaseTtl);
+    return JdbcFence.bounded(applicationDataSource, dialect, this::fencedWriteIdleLimit, null);
+  }
+
+  /** The lease TTL of the cluster's members (what they joined with), else the one built for. */
+  private Duration fencedWriteIdleLimit() {
+    return clusterStore.memberLeaseTtl().orElse(leaseTtl);
+  }
+
+  /**
+   * How long one of Arbiter's own transactions may sit idle before the database ends it: they never
+   * wait on the client, so one idle that long belongs to a frozen master, which must not hold the
+   * epoch row (every claim, release, join and expiry needs it) for long. A quarter of the lease,
+   * between 1 and 5 s.
+   */
+  static Duration storeIdleLimit(Duration leaseTtl) {
+    Duration quarter = leaseTtl.dividedBy(4);
+    if (quarter.compareTo(Duration.ofSeconds(1)) < 0) {
+      return Duration.ofSeconds(1);
+    }
+    return quarter.compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : quarter;
   }
 
   /** The peer link's directory, read from the members table on the main pool. */
@@ -491,7 +515,7 @@ public final class JdbcArbiter implements AutoCloseable {
       Optional<DataSource> heartbeat;
       String poolsDescription;
       if (callerDataSource != null) {
-        main = callerDataSource;
+        main = new SessionBoundedDataSource(callerDataSource, chosen, storeIdleLimit(ttl));
         heartbeat = Optional.ofNullable(heartbeatDataSource);
         poolsDescription =
             heartbeat.isPresent()
@@ -503,7 +527,13 @@ public final class JdbcArbiter implements AutoCloseable {
             heartbeatPoolSize != null ? heartbeatPoolSize : DEFAULT_HEARTBEAT_POOL_SIZE;
         HikariDataSource pool =
             ArbiterDataSources.create(
-                jdbcUrl, user, password, ttl, size, "arbiter", chosen.sessionInitSql());
+                jdbcUrl,
+                user,
+                password,
+                ttl,
+                size,
+                "arbiter",
+                chosen.sessionInitSql(storeIdleLimit(ttl)));
         main = pool;
         if (heartbeatSize > 0) {
           HikariDataSource heartbeatPool =
@@ -514,7 +544,7 @@ public final class JdbcArbiter implements AutoCloseable {
                   ttl,
                   heartbeatSize,
                   "arbiter-heartbeat",
-                  chosen.sessionInitSql());
+                  chosen.sessionInitSql(storeIdleLimit(ttl)));
           pools.add(heartbeatPool);
           heartbeat = Optional.of(heartbeatPool);
           poolsDescription =

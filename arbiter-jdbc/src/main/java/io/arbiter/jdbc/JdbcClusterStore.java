@@ -52,6 +52,9 @@ public final class JdbcClusterStore implements ClusterStore {
   private final DatabaseGeneration generation;
   private final AtomicBoolean warnedTtl = new AtomicBoolean();
 
+  /** The lease TTL of the last member that joined through this store; null before any. */
+  private volatile Duration joinedTtl;
+
   /**
    * @param leaseTtl the TTL the arbiter was built for, which a joining member should use; null: not
    *     checked
@@ -100,6 +103,7 @@ public final class JdbcClusterStore implements ClusterStore {
   @Override
   public MemberId join(String name, Duration ttl, Optional<MemberId> previous, MemberInfo info) {
     checkTtl(ttl);
+    joinedTtl = ttl;
     return transactions.inTransaction(
         "joining as " + name,
         c -> {
@@ -122,6 +126,13 @@ public final class JdbcClusterStore implements ClusterStore {
           false, h.changeEpoch(), h.leases(), h.eventHead(), h.ownRenewalAgeMillis());
     }
     return h;
+  }
+
+  /**
+   * The lease TTL members joined with through this store, if one has: what bounds fenced writes.
+   */
+  Optional<Duration> memberLeaseTtl() {
+    return Optional.ofNullable(joinedTtl);
   }
 
   /** The pools' timeouts were set from one TTL; a member renewing with another is told once. */
@@ -152,8 +163,10 @@ public final class JdbcClusterStore implements ClusterStore {
     transactions.inTransaction(
         "leaving as " + member,
         c -> {
-          epoch.signal(c); // first: see ChangeEpoch
-          claims.releaseAll(c, member);
+          if (claims.lockOwned(c, member)) {
+            epoch.signal(c); // after the rows, before the change: see ChangeEpoch
+            claims.releaseAll(c, member);
+          }
           members.markStopped(c, member);
           return null;
         });

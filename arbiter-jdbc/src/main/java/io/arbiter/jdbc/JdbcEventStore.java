@@ -5,6 +5,7 @@ import io.arbiter.events.ConsumerPosition;
 import io.arbiter.events.Event;
 import io.arbiter.events.EventLimits;
 import io.arbiter.spi.EventStore;
+import io.arbiter.time.Ticker;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -25,10 +26,11 @@ import javax.sql.DataSource;
  * hundred microseconds of lock time when on its own, and a publish inside a caller's transaction
  * should come last in it.
  *
- * <p><b>Snapshots.</b> In-order commits are not quite enough on MariaDB, whose InnoDB can take a
- * read snapshot that shows an event but not the one below it, committed a moment earlier. {@link
- * #read} therefore reads again when it finds a gap and trusts a gap only if the new snapshot shows
- * it too ({@link ReadGaps}); a purge is the only gap that survives.
+ * <p><b>Snapshots and purges.</b> In-order commits are not quite enough on MariaDB, whose InnoDB
+ * can take a read snapshot that shows an event but not the one below it, committed a moment
+ * earlier. The purge deletes a prefix of the log and records how far in {@code
+ * arbiter_event_purged} (the watermark); {@link #read} passes over a missing number only if it is
+ * at or below the watermark, and otherwise stops before it and reads it later ({@link ReadGaps}).
  *
  * <p><b>Wake-ups.</b> On PostgreSQL each publish also NOTIFYs {@value
  * PostgresDialect#EVENT_CHANNEL} (delivered at commit), which {@link #listen} turns into wake-ups;
@@ -48,6 +50,7 @@ public final class JdbcEventStore implements EventStore {
   private final SchemaMigrations schema;
   private final boolean createSchema;
   private final List<AutoCloseable> owned;
+  private final MissingEventWatch missing;
 
   /**
    * @param owned closed with the store
@@ -68,6 +71,7 @@ public final class JdbcEventStore implements EventStore {
     this.transactions = new Transactions(dataSource, database);
     this.schema = new SchemaMigrations(dialect, database);
     this.owned = List.copyOf(owned);
+    this.missing = new MissingEventWatch(Ticker.system(), database);
   }
 
   /**
@@ -116,16 +120,21 @@ public final class JdbcEventStore implements EventStore {
         return sql.append(c, topic, key, payload, publisher);
       }
       c.setAutoCommit(false);
+      long seq;
       try {
-        long seq = sql.append(c, topic, key, payload, publisher);
+        seq = sql.append(c, topic, key, payload, publisher);
         c.commit();
-        return seq;
       } catch (Throwable e) {
-        Transactions.rollbackQuietly(c);
+        // The first failure is the one reported (see Transactions.inTransaction).
+        if (Transactions.rollback(c, e) && autoCommit) {
+          Transactions.restoreAutoCommit(c, e);
+        }
         throw e;
-      } finally {
-        c.setAutoCommit(autoCommit);
       }
+      if (autoCommit) {
+        Transactions.restoreAutoCommit(c, null);
+      }
+      return seq;
     }
   }
 
@@ -146,17 +155,45 @@ public final class JdbcEventStore implements EventStore {
 
   /**
    * Up to {@code limit} events after {@code afterSeq}, in order. A number is skipped only if it is
-   * gone for good (purged): a read that finds a gap reads again with a new snapshot, and returns
-   * only what the two reads agree on ({@link ReadGaps}).
+   * gone for good: at or below the purge watermark ({@link ReadGaps}). The read stops before a
+   * number missing above the watermark; when a new snapshot does not show it either, the next read
+   * starts there again, and {@link MissingEventWatch} warns if it stays missing.
    */
   @Override
   public List<Event> read(long afterSeq, int limit) {
     List<Event> first = readOnce(afterSeq, limit);
     if (!ReadGaps.hasGap(afterSeq, first)) {
+      passed(first);
       return first;
     }
+    // Read after the events: a purge whose gap the read shows has moved the watermark by now.
+    long purged = purgedThrough();
+    if (ReadGaps.firstUnseen(afterSeq, first, purged) < 0) {
+      passed(first);
+      return first;
+    }
+    // Not purged: most likely a snapshot that missed a commit (MariaDB). A new one shows it.
     List<Event> again = readOnce(afterSeq, limit);
-    return ReadGaps.confirmedPrefix(afterSeq, first, again);
+    purged = purgedThrough();
+    long unseen = ReadGaps.firstUnseen(afterSeq, again, purged);
+    List<Event> usable = ReadGaps.purgedGapsOnly(afterSeq, again, purged);
+    passed(usable);
+    if (unseen >= 0) {
+      missing.stoppedBefore(unseen, purged);
+    }
+    return usable;
+  }
+
+  private void passed(List<Event> events) {
+    if (!events.isEmpty()) {
+      missing.readThrough(events.get(events.size() - 1).seq());
+    }
+  }
+
+  @Override
+  public long purgedThrough() {
+    return transactions.oneStatement(
+        "reading the event log's purge watermark", EventSql::purgedThrough);
   }
 
   /** One statement, in auto-commit: one round trip for each read and each position saved. */

@@ -9,6 +9,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 
 /**
@@ -43,24 +45,36 @@ public final class JdbcFence {
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(JdbcFence.class);
 
+  /** Told once per process that fenced transactions cannot be bounded here (MySQL). */
+  private static final AtomicBoolean warnedUnbounded = new AtomicBoolean();
+
   private final DataSource dataSource;
-  private final Dialect.IdleTransactionLimit idleLimit;
+  private final Dialect dialect;
+  private final Supplier<Duration> leaseTtl;
+  private final Duration restoreTo;
   private final String lockGrant;
   private final String checkLease;
 
   /**
-   * The fence {@link JdbcArbiter} hands out. A fenced transaction that sits idle for {@code
-   * leaseTtl} is ended by the database, which frees its share lock: a master frozen in the middle
-   * of a fenced write must not block the claim of its successor.
+   * The fence {@link JdbcArbiter} hands out. A fenced transaction that sits idle for the lease TTL
+   * of the cluster's members ({@code leaseTtl}, read at each write: the TTL a member joined with)
+   * is ended by the database, which frees its share lock: a master frozen in the middle of a fenced
+   * write must not keep its service from its successor for longer than about one lease.
+   *
+   * @param restoreTo the connection's own idle bound, set again after the write (Arbiter's pool);
+   *     null: the database's default (the application's pool)
    */
-  static JdbcFence bounded(DataSource dataSource, Dialect dialect, Duration leaseTtl) {
-    return new JdbcFence(dataSource, dialect, dialect.idleTransactionLimit(leaseTtl));
+  static JdbcFence bounded(
+      DataSource dataSource, Dialect dialect, Supplier<Duration> leaseTtl, Duration restoreTo) {
+    return new JdbcFence(dataSource, dialect, leaseTtl, restoreTo);
   }
 
   private JdbcFence(
-      DataSource dataSource, Dialect dialect, Dialect.IdleTransactionLimit idleLimit) {
+      DataSource dataSource, Dialect dialect, Supplier<Duration> leaseTtl, Duration restoreTo) {
     this.dataSource = dataSource;
-    this.idleLimit = idleLimit;
+    this.dialect = dialect;
+    this.leaseTtl = leaseTtl;
+    this.restoreTo = restoreTo;
     this.lockGrant =
         "SELECT token, owner_name, owner_incarnation FROM arbiter_service WHERE name = ?"
             + dialect.shareLockClause();
@@ -82,10 +96,12 @@ public final class JdbcFence {
    * and logs both tokens), and the rejection is thrown.
    */
   public <T> T write(ServiceContext context, FencedWork<T> work) throws SQLException {
+    Dialect.IdleTransactionLimit idleLimit =
+        dialect.idleTransactionLimit(leaseTtl.get(), restoreTo);
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
-        limitIdleTime(c);
+        limitIdleTime(c, idleLimit);
         check(c, context.token());
         T result = work.run(c);
         c.commit();
@@ -99,21 +115,31 @@ public final class JdbcFence {
         throw e;
       } finally {
         c.setAutoCommit(true);
-        restoreIdleTime(c);
+        restoreIdleTime(c, idleLimit);
       }
     }
   }
 
-  private void limitIdleTime(Connection c) {
+  private static void limitIdleTime(Connection c, Dialect.IdleTransactionLimit idleLimit)
+      throws SQLException {
     try (Statement st = c.createStatement()) {
       st.execute(idleLimit.begin());
     } catch (SQLException e) {
       // MySQL has no idle_transaction_timeout: the fence still holds, only the bound is lost.
-      log.debug("cannot bound idle time in a fenced transaction: {}", e.getMessage());
+      c.rollback(); // PostgreSQL: the failed statement aborted the transaction
+      if (warnedUnbounded.compareAndSet(false, true)) {
+        log.warn(
+            "fenced writes on {} cannot be bounded in time ({}): a master frozen in the middle of"
+                + " one keeps its service's row locked, and the service from its successor, until"
+                + " the database drops the connection (MySQL: wait_timeout). MySQL has no"
+                + " idle_transaction_timeout; MariaDB 10.3+ and PostgreSQL do",
+            ArbiterDataSources.describe(c),
+            e.getMessage());
+      }
     }
   }
 
-  private void restoreIdleTime(Connection c) {
+  private static void restoreIdleTime(Connection c, Dialect.IdleTransactionLimit idleLimit) {
     if (idleLimit.end() == null) {
       return;
     }
@@ -126,11 +152,23 @@ public final class JdbcFence {
 
   /**
    * Verifies {@code token} inside the caller's open transaction (autocommit off) and holds a share
-   * lock on the grant until that transaction ends.
+   * lock on the grant until that transaction ends. Bound how long that transaction may sit idle
+   * (see the README's plain-SQL fence): a master frozen inside it keeps the service from its
+   * successor until the database ends it.
    *
    * @throws FencingTokenRejectedException if the token is stale or its holder's lease has expired
+   * @throws IllegalStateException if {@code c} is in auto-commit mode, where nothing after the
+   *     check would be fenced
    */
   public void check(Connection c, FencingToken token) throws SQLException {
+    if (c.getAutoCommit()) {
+      throw new IllegalStateException(
+          "JdbcFence.check needs a connection inside a transaction, and this one is in auto-commit"
+              + " mode: the share lock on "
+              + token.service()
+              + "'s grant would end with the check, and the writes after it would not be fenced."
+              + " Call connection.setAutoCommit(false) first, or use JdbcFence.write");
+    }
     if (SKIP_FENCE) {
       return; // deliberately broken, to prove the chaos checker catches stale writes
     }

@@ -99,11 +99,36 @@ public final class MariaDbDialect implements Dialect {
   }
 
   @Override
+  public String sessionInitSql(Duration idleTransactionLimit) {
+    // The part in /*M! ... */ runs on MariaDB only; MySQL has no idle_transaction_timeout and
+    // reads it as a comment (JdbcFence says so loudly at its first write).
+    return "SET SESSION innodb_lock_wait_timeout = 1 /*M!, SESSION idle_transaction_timeout = "
+        + seconds(idleTransactionLimit)
+        + " */";
+  }
+
+  @Override
+  public String sessionResetSql() {
+    return "SET SESSION innodb_lock_wait_timeout = DEFAULT /*M!, SESSION idle_transaction_timeout"
+        + " = DEFAULT */";
+  }
+
+  @Override
   public IdleTransactionLimit idleTransactionLimit(Duration limit) {
-    long seconds = Math.max(1, (limit.toMillis() + 999) / 1000);
+    return idleTransactionLimit(limit, null);
+  }
+
+  @Override
+  public IdleTransactionLimit idleTransactionLimit(Duration limit, Duration restoreTo) {
     return new IdleTransactionLimit(
-        "SET SESSION idle_transaction_timeout = " + seconds,
-        "SET SESSION idle_transaction_timeout = DEFAULT");
+        "SET SESSION idle_transaction_timeout = " + seconds(limit),
+        "SET SESSION idle_transaction_timeout = "
+            + (restoreTo == null ? "DEFAULT" : String.valueOf(seconds(restoreTo))));
+  }
+
+  /** Whole seconds, at least one: MariaDB's timeouts take no fractions. */
+  private static long seconds(Duration d) {
+    return Math.max(1, (d.toMillis() + 999) / 1000);
   }
 
   @Override

@@ -138,6 +138,19 @@ public final class PostgresDialect implements Dialect {
   }
 
   @Override
+  public String sessionInitSql(Duration idleTransactionLimit) {
+    return "SELECT set_config('lock_timeout', '1s', false),"
+        + " set_config('idle_in_transaction_session_timeout', '"
+        + Math.max(1, idleTransactionLimit.toMillis())
+        + "ms', false)";
+  }
+
+  @Override
+  public String sessionResetSql() {
+    return "RESET lock_timeout; RESET idle_in_transaction_session_timeout";
+  }
+
+  @Override
   public IdleTransactionLimit idleTransactionLimit(Duration limit) {
     // SET LOCAL lasts until the end of the transaction; nothing to undo.
     return new IdleTransactionLimit(

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  */
 final class SchemaMigrations {
   /** The schema version this code reads and writes. */
-  static final int CURRENT_VERSION = 2;
+  static final int CURRENT_VERSION = 3;
 
   /** Flyway's history table, named for Arbiter so that it is never an application's own. */
   static final String HISTORY_TABLE = "arbiter_schema_history";
@@ -78,7 +78,10 @@ final class SchemaMigrations {
    * HikariCP pool ({@link #outsideThePool}), so that a pool of one connection is enough.
    */
   void ensure(DataSource dataSource, boolean createAllowed) {
-    new Transactions(dataSource, database)
+    // Beside the pool too: the pool's sessions end a transaction that sits idle (a frozen
+    // master's),
+    // and this one sits idle while Flyway migrates on its own connections.
+    new Transactions(outsideThePool(dataSource), database)
         .inTransaction(
             "checking the schema",
             c -> {
@@ -178,9 +181,13 @@ final class SchemaMigrations {
    * the schema lock holds one of the pool. A pool sized for a tool (one or two connections) would
    * time out, so where the pool is HikariCP's, Flyway connects the way the pool does, with the same
    * URL, driver, properties and credentials, but beside it; the connections are closed when the
-   * command ends. Other data sources are used as they are (give them two connections).
+   * command ends. Other data sources are used as they are (give them two connections), without the
+   * session bounds Arbiter puts on them ({@link SessionBoundedDataSource}).
    */
   static DataSource outsideThePool(DataSource dataSource) {
+    if (dataSource instanceof SessionBoundedDataSource bounded) {
+      return bounded.delegate();
+    }
     if (dataSource instanceof HikariDataSource pool && pool.getJdbcUrl() != null) {
       return new DriverDataSource(
           pool.getJdbcUrl(),

@@ -8,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,8 +54,11 @@ final class ServiceSql {
         changed.add(spec);
       }
     }
+    if (!changed.isEmpty()) {
+      lockRows(c, changed.stream().map(ServiceSpec::name).toList());
+    }
     if (!missing.isEmpty() || !changed.isEmpty()) {
-      epoch.signal(c); // first: see ChangeEpoch
+      epoch.signal(c); // after the rows, before the change: see ChangeEpoch
     }
     if (!missing.isEmpty()) {
       try (PreparedStatement ps = c.prepareStatement(insertIfAbsent)) {
@@ -85,7 +89,8 @@ final class ServiceSql {
 
   /** Sets (or with an empty {@code member} clears) an operator's move of {@code service}. */
   boolean setMoveTarget(Connection c, String service, Optional<String> member) throws SQLException {
-    epoch.signal(c); // first: see ChangeEpoch
+    lockRows(c, List.of(service));
+    epoch.signal(c); // after the row, before the change: see ChangeEpoch
     try (PreparedStatement ps =
         c.prepareStatement(
             "UPDATE arbiter_service SET move_to = ?, changed_epoch = "
@@ -94,6 +99,25 @@ final class ServiceSql {
       ps.setString(1, member.orElse(null));
       ps.setString(2, service);
       return ps.executeUpdate() > 0;
+    }
+  }
+
+  /** Locks rows this transaction will change, before the epoch row (see ChangeEpoch). */
+  private static void lockRows(Connection c, List<String> names) throws SQLException {
+    String in = String.join(", ", Collections.nCopies(names.size(), "?"));
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT name FROM arbiter_service WHERE name IN ("
+                + in
+                + ") ORDER BY name FOR UPDATE")) {
+      for (int i = 0; i < names.size(); i++) {
+        ps.setString(i + 1, names.get(i));
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          // the lock is the point
+        }
+      }
     }
   }
 

@@ -28,45 +28,41 @@ class ReadGapsTest {
   }
 
   @Test
-  void anEventTheFirstSnapshotMissedIsTakenFromTheSecond() {
-    // The MariaDB case measured: after 10619 the first read got 10621, the second 10620 and on.
-    List<Event> first = events(10621, 10622);
-    List<Event> again = events(10620, 10621, 10622, 10623);
-    assertThat(seqs(ReadGaps.confirmedPrefix(10619, first, again)))
-        .containsExactly(10620L, 10621L, 10622L, 10623L);
+  void aGapAtOrBelowTheWatermarkIsAPurgeAndIsPassedOn() {
+    // A reader at 45; retention purged through 134.
+    assertThat(seqs(ReadGaps.purgedGapsOnly(45, events(135, 136, 137), 134)))
+        .containsExactly(135L, 136L, 137L);
+    assertThat(ReadGaps.firstUnseen(45, events(135, 136, 137), 134)).isEqualTo(-1);
   }
 
   @Test
-  void aGapBothReadsShowIsAPurgeAndIsPassedOn() {
-    List<Event> first = events(135, 136, 137);
-    List<Event> again = events(135, 136, 137, 138);
-    assertThat(seqs(ReadGaps.confirmedPrefix(45, first, again)))
-        .containsExactly(135L, 136L, 137L, 138L);
+  void aGapAboveTheWatermarkIsNotSkippedEvenIfTwoReadsAgree() {
+    // 12 is missing in both reads (a transaction in flight, or a snapshot that missed it), and
+    // nothing was purged: the read stops before it. Trusting the two reads lost 12 for good.
+    List<Event> read = events(11, 13, 14);
+    assertThat(seqs(ReadGaps.purgedGapsOnly(10, read, 0))).containsExactly(11L);
+    assertThat(ReadGaps.firstUnseen(10, read, 0)).isEqualTo(12);
   }
 
   @Test
-  void aNewGapInTheSecondReadCutsItThere() {
-    // The first read's gap (12) is filled; the second read has a gap of its own at 15, which the
-    // first read never reached: it is not trusted, and the next read starts after 14.
-    List<Event> first = events(11, 13);
-    List<Event> again = events(11, 12, 13, 14, 16);
-    assertThat(seqs(ReadGaps.confirmedPrefix(10, first, again)))
-        .containsExactly(11L, 12L, 13L, 14L);
+  void aLeadingGapAboveTheWatermarkReturnsNothing() {
+    assertThat(ReadGaps.purgedGapsOnly(10, events(12, 13), 10)).isEmpty();
+    assertThat(ReadGaps.firstUnseen(10, events(12, 13), 10)).isEqualTo(11);
   }
 
   @Test
-  void aGapTheFirstReadSawOnlyPartlyIsNotTrusted() {
-    // The first read lacked 12 but returned 13; the second lacks 12..13 and returns 14: 13 was
-    // there before, so this gap is not the one the first read confirmed.
-    List<Event> first = events(11, 13, 14);
-    List<Event> again = events(11, 14);
-    assertThat(seqs(ReadGaps.confirmedPrefix(10, first, again))).containsExactly(11L);
+  void aGapThatStraddlesTheWatermarkWaitsForItsUnpurgedPart() {
+    // 11..14 missing, purged through 12: 13 and 14 were not purged.
+    List<Event> read = events(15, 16);
+    assertThat(ReadGaps.purgedGapsOnly(10, read, 12)).isEmpty();
+    assertThat(ReadGaps.firstUnseen(10, read, 12)).isEqualTo(13);
   }
 
   @Test
-  void aLeadingGapIsTrustedOnlyIfTheFirstReadWentPastIt() {
-    assertThat(seqs(ReadGaps.confirmedPrefix(10, events(), events(12, 13)))).isEmpty();
-    assertThat(seqs(ReadGaps.confirmedPrefix(10, events(12), events(12, 13))))
-        .containsExactly(12L, 13L);
+  void onlyTheFirstUnpurgedGapCuts() {
+    // Purged through 20; the reader was at 5: 6..20 purged, 22 missing above it.
+    List<Event> read = events(21, 23);
+    assertThat(seqs(ReadGaps.purgedGapsOnly(5, read, 20))).containsExactly(21L);
+    assertThat(ReadGaps.firstUnseen(5, read, 20)).isEqualTo(22);
   }
 }

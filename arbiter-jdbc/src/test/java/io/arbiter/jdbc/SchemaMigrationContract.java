@@ -67,8 +67,8 @@ abstract class SchemaMigrationContract {
   @Test
   void aNewDatabaseGetsBothMigrationsAndTheirHistory() throws Exception {
     arbiter(true).initializeSchema();
-    assertThat(history()).containsExactly("0 BASELINE", "1 SQL", "2 SQL");
-    assertThat(legacyVersion()).as("the 0.2 record is kept up too").isEqualTo(2);
+    assertThat(history()).containsExactly("0 BASELINE", "1 SQL", "2 SQL", "3 SQL");
+    assertThat(legacyVersion()).as("the 0.2 record is kept up too").isEqualTo(3);
     assertMemberCanJoinAndRenew();
   }
 
@@ -78,14 +78,14 @@ abstract class SchemaMigrationContract {
     execute("INSERT INTO builds VALUES (42, 'green')");
     arbiter(true).initializeSchema();
     assertThat(history())
-        .as("a baseline below V1, then V1 and V2")
-        .containsExactly("0 BASELINE", "1 SQL", "2 SQL");
+        .as("a baseline below V1, then V1, V2 and V3")
+        .containsExactly("0 BASELINE", "1 SQL", "2 SQL", "3 SQL");
     assertThat(count("SELECT COUNT(*) FROM builds")).as("the application's rows").isEqualTo(1);
     assertMemberCanJoinAndRenew();
   }
 
   @Test
-  void aDatabaseLeftByArbiterZeroTwoIsBaselinedAtTwoWithItsRowsKept() throws Exception {
+  void aDatabaseLeftByArbiterZeroTwoIsBaselinedAtTwoAndMigratedWithItsRowsKept() throws Exception {
     try (Connection c = db().connect()) {
       LegacySchema.create(c, dialect(), 2);
     }
@@ -99,13 +99,29 @@ abstract class SchemaMigrationContract {
             + " max_inactive_ms, expires_at) VALUES ('h1', 'alice', CURRENT_TIMESTAMP,"
             + " CURRENT_TIMESTAMP, 1000, CURRENT_TIMESTAMP)");
 
-    // A master not allowed to create the schema runs on it as it is (current in content).
-    arbiter(false).initializeSchema();
+    // Version 2 purged events without a record: here 1..2 are gone, 3..5 left.
+    execute("UPDATE arbiter_event_head SET last_seq = 5 WHERE id = 1");
+    for (int seq = 3; seq <= 5; seq++) {
+      execute(
+          "INSERT INTO arbiter_event (seq, topic, publisher, created_at) VALUES ("
+              + seq
+              + ", 't', 'old', CURRENT_TIMESTAMP)");
+    }
+
+    // A master not allowed to create the schema stops and names the script to run.
+    assertThatThrownBy(() -> arbiter(false).initializeSchema())
+        .isInstanceOf(ArbiterException.class)
+        .hasMessageContaining("is version 2")
+        .hasMessageContaining("V3__arbiter.sql");
     assertThat(tableExists(SchemaMigrations.HISTORY_TABLE)).isFalse();
 
     JdbcArbiter arbiter = arbiter(true);
     arbiter.initializeSchema();
-    assertThat(history()).containsExactly("2 BASELINE");
+    assertThat(history()).containsExactly("2 BASELINE", "3 SQL");
+    assertThat(arbiter.eventStore().purgedThrough())
+        .as("V3 takes what version 2 purged as the first watermark")
+        .isEqualTo(2);
+    assertThat(arbiter.eventStore().read(0, 10)).hasSize(3);
     JdbcClusterStore store = arbiter.clusterStore();
     MemberId old = store.join("old", TTL, Optional.empty(), new MemberInfo("h", 2));
     assertThat(old.incarnation()).as("the incarnation counts on").isEqualTo(8);
@@ -124,18 +140,19 @@ abstract class SchemaMigrationContract {
     assertThat(count("SELECT COUNT(*) FROM arbiter_session")).isEqualTo(1);
 
     arbiter(true).initializeSchema(); // and again: nothing to do
-    assertThat(history()).containsExactly("2 BASELINE");
+    assertThat(history()).containsExactly("2 BASELINE", "3 SQL");
   }
 
   @Test
-  void aDatabaseLeftByArbiterZeroOneIsBaselinedAtOneAndMigratedToTwo() throws Exception {
+  void aDatabaseLeftByArbiterZeroOneIsBaselinedAtOneAndMigratedToTheCurrentVersion()
+      throws Exception {
     try (Connection c = db().connect()) {
       LegacySchema.create(c, dialect(), 1);
     }
     execute("INSERT INTO arbiter_service (name, token) VALUES ('poller', 17)");
     arbiter(true).initializeSchema();
-    assertThat(history()).containsExactly("1 BASELINE", "2 SQL");
-    assertThat(legacyVersion()).isEqualTo(2);
+    assertThat(history()).containsExactly("1 BASELINE", "2 SQL", "3 SQL");
+    assertThat(legacyVersion()).isEqualTo(3);
     assertThat(arbiter(false).clusterStore().facts().services())
         .singleElement()
         .satisfies(s -> assertThat(s.token()).isEqualTo(17));
@@ -146,18 +163,18 @@ abstract class SchemaMigrationContract {
   void aSchemaMigratedByANewerArbiterIsRefusedWithAMessageSayingSo() throws Exception {
     arbiter(true).initializeSchema();
     long rank = count("SELECT MAX(installed_rank) FROM arbiter_schema_history") + 1;
-    // What a future V3 leaves in Flyway's history (and not in the old record).
+    // What a future V4 leaves in Flyway's history (and not in the old record).
     execute(
         "INSERT INTO arbiter_schema_history (installed_rank, version, description, type, script,"
             + " checksum, installed_by, installed_on, execution_time, success) VALUES ("
             + rank
-            + ", '3',"
-            + " 'arbiter', 'SQL', 'V3__arbiter.sql', 0, 'test', CURRENT_TIMESTAMP, 1, TRUE)");
+            + ", '4',"
+            + " 'arbiter', 'SQL', 'V4__arbiter.sql', 0, 'test', CURRENT_TIMESTAMP, 1, TRUE)");
     for (boolean create : new boolean[] {true, false}) {
       assertThatThrownBy(() -> arbiter(create).initializeSchema())
           .isInstanceOf(ArbiterException.class)
-          .hasMessageContaining("version 3")
-          .hasMessageContaining("newer than this Arbiter understands (version 2)")
+          .hasMessageContaining("version 4")
+          .hasMessageContaining("newer than this Arbiter understands (version 3)")
           .hasMessageContaining("upgrade Arbiter");
     }
     assertThat(history()).as("nothing was applied or recorded").hasSize((int) rank);
@@ -169,7 +186,8 @@ abstract class SchemaMigrationContract {
         .isInstanceOf(ArbiterException.class)
         .hasMessageContaining("missing")
         .hasMessageContaining("io/arbiter/jdbc/schema/" + dialect().name() + "/V1__arbiter.sql")
-        .hasMessageContaining("V2__arbiter.sql");
+        .hasMessageContaining("V2__arbiter.sql")
+        .hasMessageContaining("V3__arbiter.sql");
   }
 
   @Test
@@ -188,13 +206,13 @@ abstract class SchemaMigrationContract {
       LegacySchema.create(c, dialect(), 1);
     }
     small.initializeSchema();
-    assertThat(history()).containsExactly("1 BASELINE", "2 SQL");
+    assertThat(history()).containsExactly("1 BASELINE", "2 SQL", "3 SQL");
   }
 
   @Test
   void mastersMigratingAnEmptyDatabaseAtTheSameMomentAllSucceed() throws Exception {
     initializeTogether(4);
-    assertThat(history()).containsExactly("0 BASELINE", "1 SQL", "2 SQL");
+    assertThat(history()).containsExactly("0 BASELINE", "1 SQL", "2 SQL", "3 SQL");
   }
 
   @Test
@@ -203,7 +221,7 @@ abstract class SchemaMigrationContract {
       LegacySchema.create(c, dialect(), 1);
     }
     initializeTogether(4);
-    assertThat(history()).containsExactly("1 BASELINE", "2 SQL");
+    assertThat(history()).containsExactly("1 BASELINE", "2 SQL", "3 SQL");
   }
 
   private void initializeTogether(int masters) throws Exception {

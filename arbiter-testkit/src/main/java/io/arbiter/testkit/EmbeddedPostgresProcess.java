@@ -18,6 +18,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The {@link EmbeddedPostgresServer} in a child JVM of its own, for the demo, the benchmarks and
@@ -41,7 +42,7 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
   private final BufferedReader out;
   private final Writer in;
   private final Path log;
-  private final String url;
+  private volatile String url;
 
   private EmbeddedPostgresProcess(
       Process process, BufferedReader out, Writer in, Path log, String url) {
@@ -63,6 +64,22 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
     if (dataDir != null) {
       args.addAll(List.of("--data-dir", dataDir.toAbsolutePath().toString()));
     }
+    return startChild(args, log);
+  }
+
+  /**
+   * Starts a child that runs a primary and a streaming replica ({@link
+   * EmbeddedPostgresReplication}); {@link #jdbcUrl()} is the current primary's, {@link #failOver}
+   * and {@link #rebuildReplica} fail it over and give it a new replica; {@link #stop} and {@link
+   * #start} stop and start the current primary.
+   */
+  public static EmbeddedPostgresProcess startReplicated(
+      EmbeddedPostgresReplication.Mode mode, Path log) throws IOException {
+    return startChild(List.of("--replicated", mode.name()), log);
+  }
+
+  private static EmbeddedPostgresProcess startChild(List<String> args, Path log)
+      throws IOException {
     ChildJvm jvm =
         ChildJvm.classpath(EmbeddedPostgresProcess.class.getName())
             .withJvmOptions(List.of("-Xmx64m"));
@@ -99,6 +116,22 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
     return process.pid();
   }
 
+  /**
+   * Kills the primary and promotes the replica (see {@link EmbeddedPostgresReplication#failOver});
+   * returns the new primary's URL, which {@link #jdbcUrl()} returns from then on.
+   */
+  public synchronized String failOver() throws IOException {
+    url = command("failover", "URL ").substring(4).trim();
+    return url;
+  }
+
+  /**
+   * Gives the promoted primary a new replica ({@link EmbeddedPostgresReplication#rebuildReplica}).
+   */
+  public synchronized void rebuildReplica() throws IOException {
+    command("rebuild", "URL ");
+  }
+
   /** Stops the server (the child keeps running); its clients' connections drop. */
   public synchronized void stop() throws IOException {
     command("stop", "STOPPED");
@@ -109,13 +142,16 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
     command("start", "URL ");
   }
 
-  private void command(String command, String answer) throws IOException {
+  private String command(String command, String answer) throws IOException {
     in.write(command + "\n");
     in.flush();
     String line;
     while ((line = out.readLine()) != null) {
       if (line.startsWith(answer)) {
-        return;
+        return line;
+      }
+      if (line.startsWith("ERROR ")) {
+        throw new IOException("the embedded PostgreSQL could not " + command + ": " + line);
       }
     }
     throw new IOException(
@@ -137,8 +173,12 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
     }
   }
 
-  /** The child: {@code [--data-dir DIR]}. */
+  /** The child: {@code [--data-dir DIR]} or {@code --replicated SYNCHRONOUS|ASYNCHRONOUS}. */
   public static void main(String[] args) throws Exception {
+    if (args.length == 2 && args[0].equals("--replicated")) {
+      replicatedMain(EmbeddedPostgresReplication.Mode.valueOf(args[1]));
+      return;
+    }
     Path dataDir = args.length == 2 && args[0].equals("--data-dir") ? Path.of(args[1]) : null;
     PrintStream stdout = System.out;
     System.setOut(System.err); // only the protocol goes to standard output
@@ -154,7 +194,7 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
                   }
                 },
                 "embedded-postgres-stop"));
-    watchParent(server);
+    watchParent(server::jdbcUrl);
     stdout.println("URL " + server.jdbcUrl());
     stdout.flush();
     BufferedReader commands =
@@ -175,18 +215,70 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
       }
       stdout.flush();
     }
-    parentGone(server, "its input ended");
+    parentGone(server::jdbcUrl, "its input ended");
+  }
+
+  private static void replicatedMain(EmbeddedPostgresReplication.Mode mode) throws Exception {
+    PrintStream stdout = System.out;
+    System.setOut(System.err); // only the protocol goes to standard output
+    EmbeddedPostgresReplication pair = EmbeddedPostgresReplication.start(mode);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    pair.close();
+                  } catch (IOException e) {
+                    System.err.println("embedded PostgreSQL: " + e.getMessage());
+                  }
+                },
+                "embedded-postgres-stop"));
+    watchParent(pair::primaryUrl);
+    stdout.println("URL " + pair.primaryUrl());
+    stdout.flush();
+    BufferedReader commands =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    String line;
+    while ((line = commands.readLine()) != null) {
+      try {
+        switch (line.trim()) {
+          case "failover" -> {
+            pair.failOver();
+            stdout.println("URL " + pair.primaryUrl());
+          }
+          case "rebuild" -> {
+            pair.rebuildReplica();
+            stdout.println("URL " + pair.primaryUrl());
+          }
+          case "stop" -> {
+            pair.stopPrimary();
+            stdout.println("STOPPED");
+          }
+          case "start" -> {
+            pair.startPrimary();
+            stdout.println("URL " + pair.primaryUrl());
+          }
+          case "exit" -> System.exit(0); // the shutdown hook stops both servers
+          default -> stdout.println("ERROR unknown command '" + line + "'");
+        }
+      } catch (IOException | RuntimeException e) {
+        e.printStackTrace();
+        stdout.println("ERROR " + e.getMessage());
+      }
+      stdout.flush();
+    }
+    parentGone(pair::primaryUrl, "its input ended");
   }
 
   /**
    * The parent died: waits (a bounded time) until no other client is connected, then exits, which
    * stops the server through the shutdown hook.
    */
-  private static synchronized void parentGone(EmbeddedPostgresServer server, String how) {
+  private static synchronized void parentGone(Supplier<String> url, String how) {
     System.err.println("embedded PostgreSQL: the parent process is gone (" + how + ")");
     wakeStoppedSiblings();
     long deadline = System.nanoTime() + CLIENTS_GRACE_MILLIS * 1_000_000;
-    try (Connection c = DriverManager.getConnection(server.jdbcUrl());
+    try (Connection c = DriverManager.getConnection(url.get());
         PreparedStatement ps =
             c.prepareStatement(
                 "SELECT COUNT(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
@@ -209,7 +301,7 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
   /**
    * Exits (through the shutdown hook) once the parent named by {@code -Darbiter.parentPid} is gone.
    */
-  private static void watchParent(EmbeddedPostgresServer server) {
+  private static void watchParent(Supplier<String> url) {
     String pid = System.getProperty(ChildJvm.PARENT_PID_PROPERTY);
     if (pid == null || pid.isBlank()) {
       return;
@@ -229,7 +321,7 @@ public final class EmbeddedPostgresProcess implements AutoCloseable {
                   return;
                 }
               }
-              parentGone(server, "pid " + parent + " ended");
+              parentGone(url, "pid " + parent + " ended");
             },
             "parent-watch");
     t.setDaemon(true);

@@ -55,6 +55,7 @@ public final class EmbeddedPostgresReplication implements AutoCloseable {
   private Path primaryDir;
   private Path replicaDir;
   private boolean failedOver;
+  private boolean primaryStopped;
 
   private EmbeddedPostgresReplication(Mode mode, Path root) {
     this.mode = mode;
@@ -82,30 +83,97 @@ public final class EmbeddedPostgresReplication implements AutoCloseable {
     EmbeddedPostgres first = server(primaryDir, 0).start();
     int primaryPort = first.getPort();
     first.close();
+    // The replica streams through a proxy, so that a test can hold replication back.
+    replicationLink = FaultProxy.forUrl(url(first));
+    makeReplica();
+    primary = server(primaryDir, primaryPort).start();
+    replica = server(replicaDir, 0).start();
+    awaitStreaming();
+  }
+
+  /**
+   * Turns a cold copy of the stopped primary's data directory into a replica streaming from it
+   * (over {@link #replicationLink}), and makes the primary wait for it if synchronous.
+   */
+  private void makeReplica() throws IOException {
     copyTree(primaryDir, replicaDir);
     // PostgreSQL refuses a data directory that others may read.
     Files.setPosixFilePermissions(replicaDir, PosixFilePermissions.fromString("rwx------"));
     Files.writeString(replicaDir.resolve("standby.signal"), "");
-    // The replica streams through a proxy, so that a test can hold replication back.
-    replicationLink = FaultProxy.forUrl(url(first));
-    Files.writeString(
-        replicaDir.resolve("postgresql.auto.conf"),
-        "\nprimary_conninfo = 'host=127.0.0.1 port="
+    // Settings of the copied primary (a former replica's conninfo, the primary's standby names) are
+    // dropped: the last line of each setting wins, and only these two are ever written here.
+    writeSetting(
+        replicaDir,
+        "primary_conninfo",
+        "host=127.0.0.1 port="
             + replicationLink.port()
             + " user=postgres application_name="
-            + REPLICA_NAME
-            + "'\n",
+            + REPLICA_NAME);
+    writeSetting(replicaDir, "synchronous_standby_names", "");
+    writeSetting(
+        primaryDir, "synchronous_standby_names", mode == Mode.SYNCHRONOUS ? REPLICA_NAME : "");
+  }
+
+  private static void writeSetting(Path dataDir, String name, String value) throws IOException {
+    Files.writeString(
+        dataDir.resolve("postgresql.auto.conf"),
+        "\n" + name + " = '" + value + "'\n",
         StandardCharsets.UTF_8,
         StandardOpenOption.APPEND);
-    if (mode == Mode.SYNCHRONOUS) {
-      Files.writeString(
-          primaryDir.resolve("postgresql.auto.conf"),
-          "\nsynchronous_standby_names = '" + REPLICA_NAME + "'\n",
-          StandardCharsets.UTF_8,
-          StandardOpenOption.APPEND);
+  }
+
+  /**
+   * Stops the current primary cleanly (its clients' connections drop; the replica waits for it), as
+   * a restart of the database server would.
+   */
+  public synchronized void stopPrimary() throws IOException {
+    if (!primaryStopped) {
+      current().close();
+      primaryStopped = true;
     }
-    primary = server(primaryDir, primaryPort).start();
+  }
+
+  /** Starts the current primary again on its port and data, if {@link #stopPrimary} stopped it. */
+  public synchronized void startPrimary() throws IOException {
+    if (!primaryStopped) {
+      return;
+    }
+    primaryStopped = false;
+    EmbeddedPostgres stopped = current();
+    Path dir = failedOver ? replicaDir : primaryDir;
+    EmbeddedPostgres started = server(dir, stopped.getPort()).start();
+    if (failedOver) {
+      replica = started;
+    } else {
+      primary = started;
+    }
+  }
+
+  private EmbeddedPostgres current() {
+    return failedOver ? replica : primary;
+  }
+
+  /**
+   * After {@link #failOver}: gives the new primary a replica of its own, so that it can fail over
+   * again. The embedded binaries have no {@code pg_basebackup}, so the new primary is stopped for
+   * the cold copy and started again on the same port (its clients see a database restart of a
+   * second or two), and the new replica streams from it.
+   */
+  public synchronized void rebuildReplica() throws IOException {
+    if (!failedOver) {
+      throw new IllegalStateException("the pair has a replica; fail over first");
+    }
+    int port = replica.getPort();
+    replica.close(); // the promoted one: stopped cleanly for the copy
+    EmbeddedPostgresServer.deleteTree(primaryDir); // the killed primary's data: diverged, unused
+    Path promoted = replicaDir;
+    primaryDir = promoted;
+    replicaDir = root.resolve("replica-" + System.nanoTime());
+    replicationLink.retarget(port);
+    makeReplica();
+    primary = server(primaryDir, port).start();
     replica = server(replicaDir, 0).start();
+    failedOver = false;
     awaitStreaming();
   }
 
@@ -191,6 +259,7 @@ public final class EmbeddedPostgresReplication implements AutoCloseable {
     if (failedOver) {
       throw new IllegalStateException("already failed over");
     }
+    startPrimary(); // a stopped primary is started, so that it can be killed as a crash would
     killPostmaster(primaryDir);
     try (Connection c = DriverManager.getConnection(url(replica));
         Statement s = c.createStatement()) {

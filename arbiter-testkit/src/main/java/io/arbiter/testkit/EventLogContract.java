@@ -8,6 +8,7 @@ import io.arbiter.events.ConsumerPosition;
 import io.arbiter.events.Event;
 import io.arbiter.events.EventLog;
 import io.arbiter.events.EventLogConfig;
+import io.arbiter.events.EventsLost;
 import io.arbiter.events.InvalidEventException;
 import io.arbiter.spi.EventStore;
 import io.arbiter.time.Ticker;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -369,19 +371,116 @@ public abstract class EventLogContract {
     for (int i = 0; i < 10; i++) {
       store.publish(name("m"), name("t"), "k" + i, null);
     }
-    store.purge(Duration.ofDays(1), 3);
+    assertThat(store.purge(Duration.ofDays(1), 3)).isGreaterThanOrEqualTo(7);
+    long head = store.head();
+    assertThat(store.purgedThrough()).as("the purge watermark").isEqualTo(head - 3);
     AtomicInteger lossCalls = new AtomicInteger();
+    List<EventsLost> told = Collections.synchronizedList(new ArrayList<>());
     List<Long> delivered = Collections.synchronizedList(new ArrayList<>());
-    EventLog again = closeLater(new EventLog(store, config("r").build()));
+    EventLog again = closeLater(new EventLog(store, config("r").onEventsLost(told::add).build()));
     again.onEventsLost(lossCalls::incrementAndGet);
     again.subscribe(name("t"), e -> delivered.add(e.seq()));
     again.start();
-    long head = store.head();
     assertThat(again.awaitDelivered(head, Duration.ofSeconds(10))).isTrue();
     assertThat(head - from).isEqualTo(10);
     assertThat(again.stats().lost()).isEqualTo(7);
     assertThat(lossCalls.get()).isEqualTo(1);
+    assertThat(told)
+        .as("the reader is told exactly which events it lost")
+        .containsExactly(new EventsLost(name("r"), from + 1, head - 3));
     assertThat(delivered).containsExactly(head - 2, head - 1, head);
+  }
+
+  /**
+   * The log went back (an asynchronous database failover lost its last commits, or a restore): a
+   * reader that had read past the new head is told, and reads the events numbered from there on
+   * instead of taking them for events it already delivered.
+   */
+  @Test
+  void aReaderPastTheHeadAfterTheLogWentBackReadsTheNewEvents() throws Exception {
+    EventStore store = store();
+    List<Long> delivered = Collections.synchronizedList(new ArrayList<>());
+    EventLog reader = closeLater(new EventLog(store, config("past").build()));
+    reader.subscribe(name("t"), e -> delivered.add(e.seq()));
+    reader.start();
+    await(Duration.ofSeconds(10), "the first read", () -> reader.confirmedAtNanos().isPresent());
+    long before = store.head();
+    for (int i = 0; i < 5; i++) {
+      store.publish(name("m"), name("t"), "lost" + i, null);
+    }
+    assertThat(reader.awaitDelivered(before + 5, Duration.ofSeconds(10))).isTrue();
+
+    // The last three commits are lost, as a promoted replica that had not received them would.
+    try (Connection c = transaction();
+        Statement st = c.createStatement()) {
+      st.executeUpdate("DELETE FROM arbiter_event WHERE seq > " + (before + 2));
+      st.executeUpdate("UPDATE arbiter_event_head SET last_seq = " + (before + 2));
+      c.commit();
+    }
+    reader.onHeartbeat(store.head(), System.nanoTime());
+    long next = store.publish(name("m"), name("t"), "after", null);
+    assertThat(next).isEqualTo(before + 3);
+    await(Duration.ofSeconds(10), "the new event delivered", () -> delivered.size() == 6);
+    assertThat(delivered)
+        .as("seqs delivered: the new event numbered " + next + " again")
+        .containsExactly(before + 1, before + 2, before + 3, before + 4, before + 5, next);
+  }
+
+  /**
+   * Purges leave a watermark that only grows: a second purge with nothing new to delete deletes
+   * nothing and keeps it; a reader at or above it is told of no loss.
+   */
+  @Test
+  void purgesLeaveAWatermarkThatOnlyGrows() throws Exception {
+    EventStore store = store();
+    for (int i = 0; i < 5; i++) {
+      store.publish(name("m"), name("t"), "k" + i, null);
+    }
+    long head = store.head();
+    store.purge(Duration.ofDays(1), 2);
+    assertThat(store.purgedThrough()).isEqualTo(head - 2);
+    assertThat(store.purge(Duration.ofDays(1), 2)).isZero();
+    assertThat(store.purge(Duration.ofDays(1), 4))
+        .as("a purge that would keep more moves nothing back")
+        .isZero();
+    assertThat(store.purgedThrough()).isEqualTo(head - 2);
+    assertThat(store.read(head - 3, 10)).extracting(Event::seq).containsExactly(head - 1, head);
+
+    List<EventsLost> told = Collections.synchronizedList(new ArrayList<>());
+    EventLog log = startLog(store, config("above").onEventsLost(told::add).build());
+    long seq = store.publish(name("m"), name("t"), "after", null);
+    assertThat(log.awaitDelivered(seq, Duration.ofSeconds(10))).isTrue();
+    assertThat(told).isEmpty();
+  }
+
+  /**
+   * A reader whose position has not moved for longer than the retention age (a quiet log) keeps it
+   * through a purge: after a restart it resumes there, and delivers what was published while it was
+   * down, instead of starting at the head and skipping it.
+   */
+  @Test
+  void aQuietReadersPositionSurvivesAPurgeRunLongAfterItLastMoved() throws Exception {
+    EventStore store = store();
+    EventLog quiet = startLog(store, config("quiet").build());
+    long position = quiet.deliveredSeq();
+    quiet.close();
+    assertThat(store.position(name("quiet"))).hasValue(position);
+    Thread.sleep(50); // older than the retention age below
+    store.purge(Duration.ofMillis(1), 1_000_000);
+    assertThat(store.position(name("quiet")))
+        .as("the position of a reader that did not move for longer than the retention age")
+        .hasValue(position);
+
+    long published = store.publish(name("other"), name("t"), "while-down", null);
+    List<String> delivered = Collections.synchronizedList(new ArrayList<>());
+    List<EventsLost> told = Collections.synchronizedList(new ArrayList<>());
+    EventLog again =
+        closeLater(new EventLog(store, config("quiet").onEventsLost(told::add).build()));
+    again.subscribe(name("t"), e -> delivered.add(e.key()));
+    again.start();
+    assertThat(again.awaitDelivered(published, Duration.ofSeconds(10))).isTrue();
+    assertThat(delivered).containsExactly("while-down");
+    assertThat(told).as("nothing it had not read was purged").isEmpty();
   }
 
   @Test

@@ -38,6 +38,46 @@ class EmbeddedPostgresReplicationTest {
   }
 
   @Test
+  void aRebuiltPairFailsOverAgainWithEveryCommit() throws Exception {
+    try (EmbeddedPostgresReplication db = EmbeddedPostgresReplication.start(Mode.SYNCHRONOUS)) {
+      execute(db.primaryUrl(), "CREATE TABLE t (n int)");
+      execute(db.primaryUrl(), "INSERT INTO t VALUES (1)");
+      db.failOver();
+      execute(db.primaryUrl(), "INSERT INTO t VALUES (2)");
+      int promotedPort = db.primaryPort();
+
+      db.rebuildReplica();
+      db.stopPrimary();
+      assertThatThrownBy(() -> execute(db.primaryUrl(), "SELECT 1"))
+          .isInstanceOf(SQLException.class);
+      db.startPrimary();
+      db.startPrimary(); // started already: nothing to do
+
+      assertThat(db.primaryPort())
+          .as("the promoted primary keeps its port")
+          .isEqualTo(promotedPort);
+      execute(db.primaryUrl(), "INSERT INTO t VALUES (3)");
+      assertThatThrownBy(() -> execute(db.replicaUrl(), "INSERT INTO t VALUES (0)"))
+          .isInstanceOf(SQLException.class);
+      db.failOver();
+      assertThat(db.primaryPort()).isNotEqualTo(promotedPort);
+      assertThat(count(db.primaryUrl())).isEqualTo(3);
+      assertThat(timeline(db.primaryUrl())).as("timeline after two promotions").isEqualTo(3);
+    }
+  }
+
+  private static long timeline(String url) throws SQLException {
+    try (Connection c = DriverManager.getConnection(url);
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
   void anAsynchronousReplicaIsPromotedAndTakesWrites() throws Exception {
     try (EmbeddedPostgresReplication db = EmbeddedPostgresReplication.start(Mode.ASYNCHRONOUS)) {
       execute(db.primaryUrl(), "CREATE TABLE t (n int)");

@@ -37,6 +37,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +68,7 @@ public final class ClusterEngine implements AutoCloseable {
       Collections.synchronizedList(new ArrayList<>());
   private final Object lifecycle = new Object();
   private final Set<String> localStarting = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean eventLogStarted = new AtomicBoolean();
 
   private volatile boolean started;
   private volatile boolean closing;
@@ -145,9 +147,8 @@ public final class ClusterEngine implements AutoCloseable {
           config.memberName(),
           PlantedBugs.PLANTED);
     }
-    if (eventLog != null) {
-      eventLog.start();
-    }
+    // The event log starts once the master has joined (onJoined): on a fresh database the join
+    // creates the schema, and a log started before it fails its first reads.
     if (peers != null && eventLog != null) {
       peers.connect(eventLog);
     }
@@ -394,6 +395,13 @@ public final class ClusterEngine implements AutoCloseable {
         config.renewInterval().toMillis());
     reportLostGrants();
     claimLoop.onJoined();
+    if (eventLog != null) {
+      synchronized (lifecycle) { // so that close() either sees it started or stops it starting
+        if (!closing && eventLogStarted.compareAndSet(false, true)) {
+          eventLog.start(); // after the first join: the schema exists now
+        }
+      }
+    }
   }
 
   void fail(ArbiterException e) {
