@@ -18,6 +18,24 @@ public interface ChaosDatabase extends AutoCloseable {
   /** Starts it again on the same port and data, if it is stopped. */
   void start() throws IOException;
 
+  /** True if {@link #failOver()} works (the embedded primary with its replica). */
+  default boolean canFailOver() {
+    return false;
+  }
+
+  /**
+   * Kills the primary and promotes its synchronous replica; the run's connections (all made through
+   * {@link #jdbcUrl()}) reach the new primary from then on.
+   */
+  default void failOver() throws IOException {
+    throw new UnsupportedOperationException(label() + " cannot fail over");
+  }
+
+  /** After {@link #failOver()}: a new replica for the new primary (which restarts briefly). */
+  default void rebuildReplica() throws IOException {
+    throw new UnsupportedOperationException(label() + " cannot fail over");
+  }
+
   @Override
   void close() throws IOException;
 

@@ -8,6 +8,7 @@ import io.arbiter.chaos.check.SafetyChecker;
 import io.arbiter.chaos.check.SelfFencingChecker;
 import io.arbiter.chaos.nemesis.ClockNemesis;
 import io.arbiter.chaos.nemesis.DatabaseRestartNemesis;
+import io.arbiter.chaos.nemesis.FailoverNemesis;
 import io.arbiter.chaos.nemesis.KillNemesis;
 import io.arbiter.chaos.nemesis.LinkNemesis;
 import io.arbiter.chaos.nemesis.LostAckNemesis;
@@ -159,6 +160,10 @@ public final class ChaosRun {
     if (!options.embedded()) {
       return ChaosDatabase.server(options.jdbcUrl());
     }
+    if (options.faults().contains(FaultKind.FAILOVER)) {
+      say("starting an embedded PostgreSQL primary and its synchronous streaming replica ...");
+      return ReplicatedDatabase.start(dir.resolve("postgres.log"));
+    }
     say("starting an embedded PostgreSQL ...");
     return EmbeddedDatabase.start(dir.resolve("postgres-data"), dir.resolve("postgres.log"));
   }
@@ -170,6 +175,10 @@ public final class ChaosRun {
       kinds.remove(FaultKind.DBRESTART);
       say("note: no dbrestart faults: the run can only restart an embedded PostgreSQL");
     }
+    if (kinds.contains(FaultKind.FAILOVER) && !db.canFailOver()) {
+      kinds.remove(FaultKind.FAILOVER);
+      say("note: no failover faults: the run can only fail over its embedded PostgreSQL");
+    }
     if (kinds.contains(FaultKind.READONLY) && !db.jdbcUrl().startsWith("jdbc:postgresql:")) {
       kinds.remove(FaultKind.READONLY);
       say("note: no readonly faults: the run can only turn a PostgreSQL database read-only");
@@ -178,8 +187,8 @@ public final class ChaosRun {
       throw new InvalidConfigException(
           "--faults",
           options.faults().stream().map(FaultKind::label).sorted().toList(),
-          "leaves no fault this database allows (dbrestart needs --db embedded, readonly"
-              + " PostgreSQL); add other kinds of fault");
+          "leaves no fault this database allows (dbrestart and failover need --db embedded,"
+              + " readonly PostgreSQL); add other kinds of fault");
     }
     return kinds;
   }
@@ -196,6 +205,9 @@ public final class ChaosRun {
     }
     if (db.restartable()) {
       n.put(FaultKind.DBRESTART, new DatabaseRestartNemesis(db));
+    }
+    if (db.canFailOver()) {
+      n.put(FaultKind.FAILOVER, new FailoverNemesis(db));
     }
     return n;
   }

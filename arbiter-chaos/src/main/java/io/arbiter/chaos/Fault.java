@@ -52,6 +52,8 @@ public record Fault(
           case LINK -> "cut the link of " + who + " (" + linkMode + ") for " + ms + " ms";
           case DBRESTART -> "restart the database, down for " + ms + " ms";
           case READONLY -> "turn the database read-only for " + ms + " ms";
+          case FAILOVER ->
+              "fail the database over to its replica, a new replica " + ms + " ms later";
           case LOSTACK ->
               "lose the acknowledgements of "
                   + (lostCommits == Integer.MAX_VALUE ? "every" : "the next " + lostCommits)

@@ -20,7 +20,11 @@ public enum FaultKind {
   READONLY(
       "readonly",
       "the PostgreSQL database turned read-only (sessions ended, new ones read-only), as a failover"
-          + " onto a standby looks, then writable again");
+          + " onto a standby looks, then writable again"),
+  FAILOVER(
+      "failover",
+      "the embedded PostgreSQL primary killed and its synchronous streaming replica promoted; every"
+          + " connection goes to the new primary");
 
   private final String label;
   private final String description;
@@ -40,7 +44,7 @@ public enum FaultKind {
 
   /** True for faults aimed at one master (all but those on the database). */
   public boolean targetsMaster() {
-    return this != DBRESTART && this != READONLY;
+    return this != DBRESTART && this != READONLY && this != FAILOVER;
   }
 
   public static FaultKind of(String label) {

@@ -50,6 +50,9 @@ public final class FaultSchedule {
       }
       case DBRESTART -> duration = between(500, 3_000);
       case READONLY -> duration = between(1_000, ttlMillis + 3_000);
+        // Held past the recovery (a lease and a little), so that the replica's rebuild at the heal,
+        // a restart of the new primary, does not land inside it.
+      case FAILOVER -> duration = between(ttlMillis + 2_000, ttlMillis + 4_000);
       case LOSTACK -> {
         // Half the time a few commits (mostly the services' fenced writes), half the time every
         // write commit in the window, so that the claims of the services moved onto the target

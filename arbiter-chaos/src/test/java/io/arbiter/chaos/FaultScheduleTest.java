@@ -25,6 +25,7 @@ class FaultScheduleTest {
                 42,
                 List.of(
                     FaultKind.CLOCK,
+                    FaultKind.FAILOVER,
                     FaultKind.DBRESTART,
                     FaultKind.LINK,
                     FaultKind.READONLY,
@@ -57,6 +58,12 @@ class FaultScheduleTest {
         case READONLY -> {
           assertThat(f.target().isDatabase()).isTrue();
           assertThat(ms).as("read-only from a second to past the lease").isBetween(1_000L, 6_000L);
+        }
+        case FAILOVER -> {
+          assertThat(f.target().isDatabase()).isTrue();
+          assertThat(ms)
+              .as("held past a lease, so the rebuild comes after the recovery")
+              .isBetween(5_000L, 7_000L);
         }
         case LOSTACK -> {
           assertThat(f.target().isDatabase()).isFalse();

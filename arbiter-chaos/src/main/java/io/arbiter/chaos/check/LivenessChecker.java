@@ -92,7 +92,10 @@ public final class LivenessChecker implements Checker {
       long from = database ? f.healMillis() : f.startMillis();
       // A clock step and lost acknowledgements should interrupt nothing: every write counts.
       boolean harmless = f.kind() == FaultKind.CLOCK || f.kind() == FaultKind.LOSTACK;
-      long stayedIfAfter = harmless ? f.startMillis() : f.healMillis();
+      // A failover is over once the replica is promoted, right at its start (the heal only gives
+      // the new primary a replica): a write on the new primary counts, under any grant.
+      long stayedIfAfter =
+          harmless || f.kind() == FaultKind.FAILOVER ? f.startMillis() : f.healMillis();
       long recovered = from;
       for (Map.Entry<String, Long> a : f.affectedTokens().entrySet()) {
         Tick t =
