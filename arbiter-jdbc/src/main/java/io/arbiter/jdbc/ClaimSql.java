@@ -48,11 +48,15 @@ final class ClaimSql {
     this.epoch = epoch;
     claimable = "SELECT name FROM arbiter_service WHERE owner_name IS NULL OR " + DEAD_OWNER;
     // SKIP LOCKED: a row share-locked by a fenced writer (perhaps a master frozen in the middle of
-    // its write) is left for a later round instead of being waited for.
+    // its write) is left for a later round instead of being waited for. Only on the generation the
+    // claimer joined on (when known): a master whose claim loop runs on a new timeline before its
+    // heartbeat has noticed it must not act on rows that lost commits may have rolled back.
     lockClaimable =
         "SELECT name FROM arbiter_service WHERE name IN (%s) AND (owner_name IS NULL OR "
             + DEAD_OWNER
-            + ") ORDER BY name FOR UPDATE SKIP LOCKED";
+            + ") AND (? < 0 OR ("
+            + generation.expression()
+            + ") = ?) ORDER BY name FOR UPDATE SKIP LOCKED";
     // The claimer's own lease must be live too: a claim is a write made for an owner, so it is
     // fenced like any other.
     claim =
@@ -96,13 +100,14 @@ final class ClaimSql {
    * Claims at most {@link #MAX_BATCH} services for {@code member}; returns the grants won, or none
    * (and the transaction rolled back) if nothing was claimable.
    */
-  List<FencingToken> claimBatch(Connection c, MemberId member, List<String> services)
+  List<FencingToken> claimBatch(
+      Connection c, MemberId member, long joinedGeneration, List<String> services)
       throws SQLException {
     List<FencingToken> won = new ArrayList<>();
     // The rows first, skipping those another transaction holds (see ChangeEpoch): a writer frozen
     // with its service's row share-locked costs that service only, and only until the database
     // ends its idle transaction; the epoch row is taken only when there is something to claim.
-    List<String> locked = lockClaimable(c, services);
+    List<String> locked = lockClaimable(c, services, joinedGeneration);
     if (locked.isEmpty()) {
       return won;
     }
@@ -148,13 +153,17 @@ final class ClaimSql {
     return won;
   }
 
-  private List<String> lockClaimable(Connection c, List<String> services) throws SQLException {
+  private List<String> lockClaimable(Connection c, List<String> services, long joinedGeneration)
+      throws SQLException {
     List<String> locked = new ArrayList<>();
     String in = String.join(", ", Collections.nCopies(services.size(), "?"));
     try (PreparedStatement ps = c.prepareStatement(String.format(lockClaimable, in))) {
-      for (int i = 0; i < services.size(); i++) {
-        ps.setString(i + 1, services.get(i));
+      int i = 1;
+      for (String s : services) {
+        ps.setString(i++, s);
       }
+      ps.setLong(i++, joinedGeneration);
+      ps.setLong(i, joinedGeneration);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           locked.add(rs.getString(1));

@@ -32,6 +32,12 @@ import org.slf4j.LoggerFactory;
  *       lease it last renewed on the old primary, and stopped.
  * </ul>
  *
+ * <p>The last two only where commits may have been lost: a generation last seen with synchronous
+ * replication ({@link Dialect#synchronousReplication}) had every acknowledged commit on the standby
+ * that was promoted, and every earlier commit too (a standby replays the log in order), so the new
+ * primary holds everything any master acted on. A move from it is carried on as after a short
+ * outage: leases, grants and incarnations stay.
+ *
  * <p>MariaDB has no such number (its generation is always 0): use semi-synchronous replication or
  * Galera there (docs/database-failover.md).
  */
@@ -48,12 +54,16 @@ final class DatabaseGeneration {
   private final String floor;
   private final String database;
   private final Map<MemberId, Long> joinedOn = new ConcurrentHashMap<>();
+  private final Map<Long, Long> losslessMoves = new ConcurrentHashMap<>();
+  private final String synchronous;
   private volatile long lastSeen = -1;
+  private volatile boolean lastSeenSynchronous;
   private volatile long claimsHeldUntilNanos = System.nanoTime();
 
   DatabaseGeneration(Dialect dialect, String database) {
     this.generation = dialect.generation();
     this.floor = "((" + generation + ") - 1) * " + STRIDE;
+    this.synchronous = dialect.synchronousReplication();
     this.database = database;
   }
 
@@ -67,30 +77,43 @@ final class DatabaseGeneration {
     return floor;
   }
 
+  /** Whether commits are acknowledged only once a standby has them, as SQL (a BOOLEAN). */
+  String synchronousExpression() {
+    return synchronous;
+  }
+
+  /** A generation, and whether its commits were replicated synchronously when read. */
+  record Reading(long generation, boolean synchronous) {}
+
   /** Reads the generation in {@code c}'s transaction. */
-  long read(Connection c) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT " + generation);
+  Reading read(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT " + generation + ", " + synchronous);
         ResultSet rs = ps.executeQuery()) {
       rs.next();
-      return rs.getLong(1);
+      return new Reading(rs.getLong(1), rs.getBoolean(2));
     }
   }
 
   /** Records the generation {@code member} joined on (read in its join's transaction). */
-  void joined(MemberId member, long generation, Duration ttl) {
+  void joined(MemberId member, Reading reading, Duration ttl) {
     joinedOn.keySet().removeIf(m -> m.name().equals(member.name()));
-    joinedOn.put(member, generation);
-    seen(generation, ttl);
+    joinedOn.put(member, reading.generation());
+    seen(reading, ttl);
   }
 
   /**
    * Checks a renewal's generation against the one {@code member} joined on; false (the lease must
    * be treated as gone) if they differ.
    */
-  boolean renewalValid(MemberId member, long generation, Duration ttl) {
-    seen(generation, ttl);
+  boolean renewalValid(MemberId member, Reading reading, Duration ttl) {
+    seen(reading, ttl);
+    long generation = reading.generation();
     Long joined = joinedOn.get(member);
     if (joined == null || joined == generation) {
+      return true;
+    }
+    if (reachedWithoutLoss(joined, generation)) {
+      joinedOn.put(member, generation);
       return true;
     }
     log.warn(
@@ -104,17 +127,49 @@ final class DatabaseGeneration {
     return false;
   }
 
+  /** The generation {@code member} joined on through this store; -1 if it did not. */
+  long joinedOn(MemberId member) {
+    Long g = joinedOn.get(member);
+    return g == null ? -1 : g;
+  }
+
   /** True while claims wait for the masters of an older generation to reach their lease's end. */
   boolean claimsHeld() {
     return System.nanoTime() - claimsHeldUntilNanos < 0;
   }
 
-  private void seen(long generation, Duration ttl) {
+  /** True if every move from {@code from} to {@code to} was from a synchronous generation. */
+  private boolean reachedWithoutLoss(long from, long to) {
+    long g = from;
+    for (int hops = 0; hops < 64 && g != to; hops++) {
+      Long next = losslessMoves.get(g);
+      if (next == null) {
+        return false;
+      }
+      g = next;
+    }
+    return g == to;
+  }
+
+  private synchronized void seen(Reading reading, Duration ttl) {
+    long generation = reading.generation();
     long before = lastSeen;
+    boolean beforeSynchronous = lastSeenSynchronous;
+    lastSeen = generation;
+    lastSeenSynchronous = reading.synchronous();
     if (before == generation) {
       return;
     }
-    lastSeen = generation;
+    if (before >= 0 && generation > 0 && beforeSynchronous) {
+      losslessMoves.put(before, generation);
+      log.warn(
+          "{} moved from timeline {} to timeline {} (a failover) with synchronous replication:"
+              + " nothing acknowledged was lost; the masters carry on",
+          database,
+          before,
+          generation);
+      return;
+    }
     if (before >= 0) {
       claimsHeldUntilNanos = System.nanoTime() + ttl.toNanos();
       log.warn(

@@ -49,6 +49,16 @@ public interface Dialect {
     return "0";
   }
 
+  /**
+   * Whether this database acknowledges a commit of this session only once a standby has it, as a
+   * BOOLEAN SQL expression (PostgreSQL: a synchronous standby named and {@code synchronous_commit}
+   * on or remote_apply); FALSE where it cannot tell. A failover from a generation seen synchronous
+   * lost nothing acknowledged ({@link DatabaseGeneration}).
+   */
+  default String synchronousReplication() {
+    return "FALSE";
+  }
+
   /** The clause that share-locks the rows a SELECT reads until the transaction ends. */
   String shareLockClause();
 

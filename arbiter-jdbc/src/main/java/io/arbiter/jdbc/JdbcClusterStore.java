@@ -107,9 +107,10 @@ public final class JdbcClusterStore implements ClusterStore {
     return transactions.inTransaction(
         "joining as " + name,
         c -> {
-          long g = generation.read(c);
+          DatabaseGeneration.Reading g = generation.read(c);
           MemberId joined =
-              members.join(c, name, ttl, previous, info, (g - 1) * DatabaseGeneration.STRIDE);
+              members.join(
+                  c, name, ttl, previous, info, (g.generation() - 1) * DatabaseGeneration.STRIDE);
           generation.joined(joined, g, ttl);
           return joined;
         });
@@ -246,7 +247,7 @@ public final class JdbcClusterStore implements ClusterStore {
       won.addAll(
           transactions.inTransaction(
               "claiming " + batch.size() + " service(s) for " + member,
-              c -> claims.claimBatch(c, member, batch)));
+              c -> claims.claimBatch(c, member, generation.joinedOn(member), batch)));
     }
     return won;
   }

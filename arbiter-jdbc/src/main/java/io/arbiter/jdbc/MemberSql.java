@@ -59,7 +59,9 @@ final class MemberSql {
               + d.millisUntil("m.renewed_at")
               + " AS renewed_ms, "
               + generation.expression()
-              + " AS generation FROM arbiter_member m";
+              + " AS generation, "
+              + generation.synchronousExpression()
+              + " AS synchronous FROM arbiter_member m";
       // One statement renews and reads back; the SELECT sees the snapshot from before the UPDATE,
       // which is all it needs (the other members' leases and the epoch).
       heartbeat =
@@ -200,6 +202,7 @@ final class MemberSql {
     long epoch = -1;
     long head = -1;
     long generation = 0; // the procedure's databases have none
+    boolean synchronous = false;
     boolean ok = false;
     long ownRenewalAge = -1;
     while (rs.next()) {
@@ -208,6 +211,7 @@ final class MemberSql {
       head = rs.getLong("event_head");
       if (!heartbeatIsProcedure) {
         generation = rs.getLong("generation");
+        synchronous = rs.getBoolean("synchronous");
       }
       Heartbeat.Lease lease =
           new Heartbeat.Lease(
@@ -224,11 +228,13 @@ final class MemberSql {
         ownRenewalAge = Math.max(0, lease.millisSinceRenewal());
       }
     }
-    return new Renewal(new Heartbeat(ok, epoch, leases, head, ownRenewalAge), generation);
+    return new Renewal(
+        new Heartbeat(ok, epoch, leases, head, ownRenewalAge),
+        new DatabaseGeneration.Reading(generation, synchronous));
   }
 
   /** A heartbeat, and the database generation it ran on (see {@link DatabaseGeneration}). */
-  record Renewal(Heartbeat heartbeat, long generation) {}
+  record Renewal(Heartbeat heartbeat, DatabaseGeneration.Reading generation) {}
 
   /** Stores {@code member}'s view of its peers (at most 4000 characters). */
   int publishPeerView(Connection c, MemberId member, String view) throws SQLException {

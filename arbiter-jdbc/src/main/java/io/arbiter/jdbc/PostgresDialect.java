@@ -42,6 +42,12 @@ public final class PostgresDialect implements Dialect {
   }
 
   @Override
+  public String synchronousReplication() {
+    return "(current_setting('synchronous_standby_names') <> '' AND"
+        + " current_setting('synchronous_commit') IN ('on', 'remote_apply'))";
+  }
+
+  @Override
   public String nowPlusMillisParam() {
     return "(clock_timestamp() + (? * INTERVAL '1 millisecond'))";
   }

@@ -36,6 +36,14 @@ import org.junit.jupiter.api.Test;
  */
 class PostgresReplicaFailoverTest {
   private static final Duration TTL = Duration.ofSeconds(3);
+
+  /**
+   * The synchronous case shows masters carrying on through the failover, which they do only if the
+   * outage (the kill, the promotion, the reconnect: 1-2.5 s on a loaded 2-core machine) is shorter
+   * than what is left of their lease; a longer one rightly makes them self-fence and rejoin.
+   */
+  private static final Duration SYNC_TTL = Duration.ofSeconds(8);
+
   private static final int SERVICES = 12;
 
   private final List<AutoCloseable> resources = new ArrayList<>();
@@ -59,7 +67,7 @@ class PostgresReplicaFailoverTest {
     for (String name : List.of("a", "b", "c")) {
       FaultProxy proxy = closeLater(FaultProxy.forUrl(db.primaryUrl()));
       proxies.add(proxy);
-      masters.add(master(name, proxy.jdbcUrl(db.primaryUrl())));
+      masters.add(master(name, proxy.jdbcUrl(db.primaryUrl()), SYNC_TTL));
     }
     JdbcArbiter observer =
         closeLater(JdbcArbiter.builder(db.primaryUrl()).createSchema(true).build());
@@ -68,25 +76,33 @@ class PostgresReplicaFailoverTest {
         .as("balanced before the failover")
         .isTrue();
     awaitEveryServiceRunsWhereTheDatabaseSays(masters, observer, Duration.ofSeconds(20));
-    Map<String, Long> tokensBefore = tokens(observer);
+    // Settled: the grants stay the same for a whole renewal interval (a master that joined last can
+    // still be drawing services to itself right after the balance looks reached).
+    Map<String, Long> tokensBefore = awaitSettledGrants(observer, SYNC_TTL.dividedBy(3));
+    List<Long> incarnationsBefore =
+        masters.stream().map(m -> m.member().orElseThrow().incarnation()).toList();
 
     db.failOver();
     long promotedAt = System.nanoTime();
     proxies.forEach(p -> p.retarget(db.primaryPort()));
     JdbcArbiter newObserver = closeLater(JdbcArbiter.builder(db.primaryUrl()).build());
 
-    Duration bound = TTL.plusSeconds(2);
+    Duration bound = SYNC_TTL.plusSeconds(2);
     awaitEveryServiceRunsWhereTheDatabaseSays(masters, newObserver, bound);
     long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - promotedAt);
     assertThat(tookMillis)
         .as("re-owned within lease + 2 s of the promotion")
         .isLessThan(bound.toMillis());
-    Map<String, Long> tokensAfter = tokens(newObserver);
-    tokensBefore.forEach(
-        (service, token) ->
-            assertThat(tokensAfter.get(service))
-                .as("token of %s after the failover (no acknowledged grant lost)", service)
-                .isGreaterThanOrEqualTo(token));
+    // Nothing acknowledged was lost: the masters carry on as after a short outage, with the leases
+    // and grants they had (every one of them has renewed on the new timeline by now).
+    Thread.sleep(SYNC_TTL.toMillis() / 2); // every master renews on the new timeline
+    awaitEveryServiceRunsWhereTheDatabaseSays(masters, newObserver, bound);
+    assertThat(masters.stream().map(m -> m.member().orElseThrow().incarnation()).toList())
+        .as("incarnations after the failover (a master that rejoined stopped its services)")
+        .isEqualTo(incarnationsBefore);
+    assertThat(tokens(newObserver))
+        .as("grants after the failover (none lost, none made again)")
+        .isEqualTo(tokensBefore);
     masters.forEach(m -> assertThat(m.state()).isNotEqualTo(MemberState.FAILED));
   }
 
@@ -190,8 +206,26 @@ class PostgresReplicaFailoverTest {
     awaitEveryServiceRunsWhereTheDatabaseSays(masters, observer, Duration.ofSeconds(10));
   }
 
+  private Map<String, Long> awaitSettledGrants(JdbcArbiter observer, Duration quiet)
+      throws Exception {
+    Map<String, Long> last = tokens(observer);
+    for (int i = 0; i < 20; i++) {
+      Thread.sleep(quiet.toMillis());
+      Map<String, Long> now = tokens(observer);
+      if (now.equals(last)) {
+        return now;
+      }
+      last = now;
+    }
+    throw new AssertionError("the grants did not settle: " + last);
+  }
+
   private Cluster master(String name, String url) {
-    ClusterConfig config = ClusterConfig.builder(name).leaseTtl(TTL).build();
+    return master(name, url, TTL);
+  }
+
+  private Cluster master(String name, String url, Duration ttl) {
+    ClusterConfig config = ClusterConfig.builder(name).leaseTtl(ttl).build();
     JdbcArbiter arbiter =
         closeLater(JdbcArbiter.builder(url).clusterConfig(config).createSchema(true).build());
     Cluster.Builder b = Cluster.builder(arbiter.clusterStore(), config);
