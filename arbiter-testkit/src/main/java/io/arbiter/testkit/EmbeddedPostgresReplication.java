@@ -188,7 +188,11 @@ public final class EmbeddedPostgresReplication implements AutoCloseable {
             .setServerConfig("synchronous_commit", "on")
             .setServerConfig("wal_level", "replica")
             .setServerConfig("max_wal_senders", "5")
-            .setServerConfig("hot_standby", "on");
+            .setServerConfig("hot_standby", "on")
+            // A replica whose primary restarted reconnects after this (default 5 s). With
+            // synchronous replication every commit waits for it meanwhile: a restart of the
+            // primary would cost the masters seconds of PostgreSQL's retry interval, not Arbiter's.
+            .setServerConfig("wal_retrieve_retry_interval", "200ms");
     if (port != 0) {
       b.setPort(port);
     }
