@@ -186,6 +186,7 @@ public final class EventLog implements AutoCloseable {
       // Usually a heartbeat read before the reader's latest read; but the log may have gone back
       // (see #checkTheHeadWentBack): the reader, which alone moves the position, looks.
       headSeenBelowPosition.accumulateAndGet(headSeq, Math::min);
+      confirm(observedAtNanos); // delivered past the head: as fresh as before the check
       wake();
     } else if (at == headSeq) {
       confirm(observedAtNanos);
